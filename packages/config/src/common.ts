@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { commaList, port } from './fields';
+
+const postgresUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// URL')
+  .default('postgres://postgres@127.0.0.1:5432/pubcrawl');
+
+const redisUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'redis:' || url.protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  }, 'must be a redis:// or rediss:// URL')
+  .default('redis://127.0.0.1:6379');
+
+/** Variables every pubcrawl process understands. */
+export const commonEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: postgresUrl,
+  REDIS_URL: redisUrl,
+  /** The braces make every queue key share one Redis Cluster hash slot, which BullMQ requires. */
+  QUEUE_PREFIX: z.string().min(1).default('{pubcrawl}'),
+  PORT: port(3000),
+  SANDBOX_PORT: port(4010),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEYS: commaList(),
+  /** 32 bytes, hex or base64; encrypts stored account credentials with AES-256-GCM. */
+  CREDENTIALS_KEY: z
+    .string()
+    .refine((value) => decodeKey(value) !== null, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+});
+export type CommonEnv = z.infer<typeof commonEnv>;
+
+function decodeKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  const fromBase64 = Buffer.from(value, 'base64');
+  return fromBase64.length === 32 ? fromBase64 : null;
+}
+
+/** Upstream API locations. Unset keys mean "use the local sandbox". */
+export const upstreamEnv = z.object({
+  TIKAPI_BASE_URL: z.url().optional(),
+  TIKAPI_API_KEY: z.string().optional(),
+  POSTING_BASE_URL: z.url().optional(),
+  POSTING_API_KEY: z.string().optional(),
+  SANDBOX_HOST: z.string().default('127.0.0.1'),
+  SANDBOX_PORT: port(4010),
+});
+export type UpstreamEnv = z.infer<typeof upstreamEnv>;
+
+export interface Upstreams {
+  tikapi: { baseUrl: string; apiKey: string; isSandbox: boolean };
+  posting: { baseUrl: string; apiKey: string; isSandbox: boolean };
+}
+
+/** The sandbox accepts any non-empty key; this one makes sandbox traffic obvious in its stats. */
+const SANDBOX_KEY = 'sandbox-key';
+
+export function resolveUpstreams(env: UpstreamEnv): Upstreams {
+  const sandboxUrl = `http://${env.SANDBOX_HOST}:${env.SANDBOX_PORT}`;
+  const tikapiSandbox = env.TIKAPI_API_KEY === undefined;
+  const postingSandbox = env.POSTING_API_KEY === undefined;
+  return {
+    tikapi: {
+      baseUrl: env.TIKAPI_BASE_URL ?? sandboxUrl,
+      apiKey: env.TIKAPI_API_KEY ?? SANDBOX_KEY,
+      isSandbox: tikapiSandbox,
+    },
+    posting: {
+      baseUrl: env.POSTING_BASE_URL ?? sandboxUrl,
+      apiKey: env.POSTING_API_KEY ?? SANDBOX_KEY,
+      isSandbox: postingSandbox,
+    },
+  };
+}
+
+export { decodeKey };
