@@ -1,0 +1,33 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from './errors';
+
+/**
+ * Bearer keys are compared as SHA-256 digests with timingSafeEqual: hashing first gives equal
+ * lengths (timingSafeEqual requires them) without leaking a key's length through timing.
+ */
+export function createKeyVerifier(keys: readonly string[]): (presented: string) => boolean {
+  const digests = keys.map((key) => createHash('sha256').update(key).digest());
+  return (presented) => {
+    const candidate = createHash('sha256').update(presented).digest();
+    let matched = false;
+    // Check every key, so the time taken does not reveal which one (if any) matched.
+    for (const digest of digests) matched = timingSafeEqual(digest, candidate) || matched;
+    return matched;
+  };
+}
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function requireApiKey(verify: (presented: string) => boolean) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    if (token === null) throw new ApiError(401, 'not_authenticated', 'Missing bearer token: send "Authorization: Bearer <key>"');
+    if (!verify(token)) throw new ApiError(401, 'not_authenticated', 'Invalid API key');
+  };
+}

@@ -1,0 +1,58 @@
+import type { FastifyError } from 'fastify';
+import type { App } from './app-type';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { ApiError, type ErrorEnvelope } from './errors';
+
+function fieldName(context: string | undefined, instancePath: string): string {
+  const path = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+  if (path) return path;
+  return context ?? 'body';
+}
+
+function asError(caught: unknown): FastifyError {
+  if (caught instanceof Error) return caught as FastifyError;
+  return Object.assign(new Error(String(caught)), { code: 'UNKNOWN' }) as FastifyError;
+}
+
+export function registerErrorHandling(app: App): void {
+  app.setErrorHandler((caught: unknown, request, reply) => {
+    const error = asError(caught);
+    if (error instanceof ApiError) return reply.status(error.statusCode).send(error.toEnvelope());
+
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const fields: Record<string, string> = {};
+      for (const issue of error.validation) {
+        const name = fieldName(error.validationContext, issue.instancePath);
+        fields[name] ??= issue.message ?? 'invalid';
+      }
+      const names = Object.keys(fields);
+      const body: ErrorEnvelope = {
+        error: { code: 'invalid_input', message: `Invalid ${names.length === 1 ? 'field' : 'fields'}: ${names.join(', ')}`, fields },
+      };
+      return reply.status(400).send(body);
+    }
+
+    // Fastify's JSON body parser: broken JSON, an empty body with a JSON content type, a body that
+    // is too large. None of them are the server's fault.
+    if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return reply.status(400).send({ error: { code: 'json_error', message: 'The request body is not valid JSON' } } satisfies ErrorEnvelope);
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ error: { code: 'invalid_input', message: 'The request body is too large', fields: { body: 'too large' } } } satisfies ErrorEnvelope);
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send({ error: { code: 'invalid_input', message: 'Send JSON with Content-Type: application/json', fields: { 'content-type': 'unsupported' } } } satisfies ErrorEnvelope);
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send({ error: { code: 'invalid_input', message: error.message } } satisfies ErrorEnvelope);
+    }
+
+    if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
+    else request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'server_error', message: 'Internal server error' } } satisfies ErrorEnvelope);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } } satisfies ErrorEnvelope);
+  });
+}

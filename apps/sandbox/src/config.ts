@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/** Per-account ceilings of the posting API, counted over a sliding 60 s window. */
+export interface AccountLimits {
+  /** Accepted `POST /api/content/post` per accountId per minute. Default 6. */
+  publishPerMinute: number;
+  /** `GET /api/content/status/...` calls per accountId per minute. Default 30. */
+  statusPerMinute: number;
+  /** `GET /api/content/creator-info/...` calls per accountId per minute. Default 20. */
+  creatorInfoPerMinute: number;
+}
+
+export interface SandboxConfig {
+  /** Token-bucket refill rate per API key, shared by both APIs. `<= 0` means unlimited. Default 50. */
+  quotaPerSecond: number;
+  /** Bucket capacity. Default: `quotaPerSecond`. */
+  burst?: number;
+  /** Delay added before every faultable answer. Default 0. */
+  latencyMs: number;
+  /** Share (0..1) of requests answered 500. Default 0. */
+  errorRate: number;
+  /** Share (0..1) of requests whose socket is destroyed without an answer. Default 0. */
+  resetRate: number;
+  /** Share (0..1) of requests that never answer. Default 0. */
+  hangRate: number;
+  /** How long a hung request holds its socket before destroying it. Default 120000. */
+  hangMs: number;
+  /** Time from a publish to its final status. Default 3000. */
+  publishDurationMs: number;
+  /** `null` disables per-account limits. Default null. */
+  accountLimits: AccountLimits | null;
+}
+
+export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = {
+  publishPerMinute: 6,
+  statusPerMinute: 30,
+  creatorInfoPerMinute: 20,
+};
+
+export const DEFAULT_CONFIG: SandboxConfig = {
+  quotaPerSecond: 50,
+  latencyMs: 0,
+  errorRate: 0,
+  resetRate: 0,
+  hangRate: 0,
+  hangMs: 120_000,
+  publishDurationMs: 3_000,
+  accountLimits: null,
+};
+
+const share = z.number().min(0).max(1);
+// setTimeout silently clamps anything above 2^31-1 ms to 1 ms, which would turn a hang into a reset.
+const timerMs = z.number().int().min(0).max(2_147_483_647);
+const perMinute = z.number().int().min(1);
+
+/**
+ * What `PUT /__sandbox/config` accepts. `burst: null` returns the bucket size to its default;
+ * `accountLimits` may be partial and is merged over the current limits (or the defaults).
+ */
+export const configPatchSchema = z.strictObject({
+  quotaPerSecond: z.number().optional(),
+  burst: z.number().min(1).nullable().optional(),
+  latencyMs: timerMs.optional(),
+  errorRate: share.optional(),
+  resetRate: share.optional(),
+  hangRate: share.optional(),
+  hangMs: timerMs.optional(),
+  publishDurationMs: timerMs.optional(),
+  accountLimits: z
+    .strictObject({
+      publishPerMinute: perMinute.optional(),
+      statusPerMinute: perMinute.optional(),
+      creatorInfoPerMinute: perMinute.optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type ConfigPatch = z.infer<typeof configPatchSchema>;
+
+export type ConfigPatchResult = { ok: true; patch: ConfigPatch } | { ok: false; field: string; error: string };
+
+export function parseConfigPatch(input: unknown): ConfigPatchResult {
+  const result = configPatchSchema.safeParse(input);
+  if (result.success) return { ok: true, patch: result.data };
+  const issue = result.error.issues[0];
+  if (issue === undefined) return { ok: false, field: 'body', error: 'Invalid configuration' };
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = [...issue.path.map(String), ...(unknownKey === undefined ? [] : [unknownKey])];
+  return { ok: false, field: path.join('.') || 'body', error: issue.message };
+}
+
+/** Drops keys whose value is `undefined`, so a TypeScript `Partial<SandboxConfig>` reads as a patch. */
+export function patchFromPartial(partial: Partial<SandboxConfig>): ConfigPatchResult {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
+  return parseConfigPatch(defined);
+}
+
+export function applyConfigPatch(base: SandboxConfig, patch: ConfigPatch): SandboxConfig {
+  const next: SandboxConfig = { ...base, accountLimits: base.accountLimits === null ? null : { ...base.accountLimits } };
+  if (patch.quotaPerSecond !== undefined) next.quotaPerSecond = patch.quotaPerSecond;
+  if (patch.burst === null) delete next.burst;
+  else if (patch.burst !== undefined) next.burst = patch.burst;
+  if (patch.latencyMs !== undefined) next.latencyMs = patch.latencyMs;
+  if (patch.errorRate !== undefined) next.errorRate = patch.errorRate;
+  if (patch.resetRate !== undefined) next.resetRate = patch.resetRate;
+  if (patch.hangRate !== undefined) next.hangRate = patch.hangRate;
+  if (patch.hangMs !== undefined) next.hangMs = patch.hangMs;
+  if (patch.publishDurationMs !== undefined) next.publishDurationMs = patch.publishDurationMs;
+  if (patch.accountLimits === null) next.accountLimits = null;
+  else if (patch.accountLimits !== undefined) {
+    const current = base.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;
+    next.accountLimits = {
+      publishPerMinute: patch.accountLimits.publishPerMinute ?? current.publishPerMinute,
+      statusPerMinute: patch.accountLimits.statusPerMinute ?? current.statusPerMinute,
+      creatorInfoPerMinute: patch.accountLimits.creatorInfoPerMinute ?? current.creatorInfoPerMinute,
+    };
+  }
+  return next;
+}
+
+/** The bucket capacity actually in force. */
+export function effectiveBurst(config: SandboxConfig): number {
+  return config.burst ?? Math.max(1, config.quotaPerSecond);
+}
+
+export class InvalidConfigError extends Error {
+  override readonly name = 'InvalidConfigError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`invalid sandbox config: ${field}: ${problem}`);
+  }
+}
+
+/** Builds a config from defaults and a typed partial, throwing on values zod rejects. */
+export function resolveConfig(base: SandboxConfig, partial: Partial<SandboxConfig>): SandboxConfig {
+  const parsed = patchFromPartial(partial);
+  if (!parsed.ok) throw new InvalidConfigError(parsed.field, parsed.error);
+  return applyConfigPatch(base, parsed.patch);
+}

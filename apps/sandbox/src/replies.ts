@@ -1,0 +1,34 @@
+import { tiktokErrorMessage } from './tiktok-errors';
+
+/** Response bodies, one function per upstream shape, so wording lives in one place. */
+
+export const tikapi = {
+  success: { status: 'success', message: '', statusCode: 0 } as const,
+  unauthorized: () => ({ message: 'A valid API Key is required.', status: 'error' }),
+  rateLimited: () => ({ status: 'error', message: 'API Key Rate-Limit reached.' }),
+  /** TikAPI says "Missing fields." for absent and malformed fields alike. */
+  badFields: (fields: Record<string, string>) => ({ status: 'error', message: 'Missing fields.', fields }),
+  tiktokError: (code: number) => ({ status: 'error', message: tiktokErrorMessage(code), statusCode: code }),
+  sessionExpired: () => ({
+    status: 'error',
+    message: 'Account session expired, please ask user to re-login and re-authorize.',
+    statusCode: 8,
+  }),
+  serverError: (message: string) => ({ status: 'error', message }),
+};
+
+export const posting = {
+  unauthorized: () => ({ success: false, error: 'Invalid API key', code: 'invalid_api_key' }),
+  rateLimited: () => ({ success: false, error: 'Rate limit exceeded', code: 'rate_limit_exceeded' }),
+  invalidParams: (field: string, error: string) => ({ success: false, error, code: 'invalid_params', field }),
+  tokenInvalid: () => ({
+    success: false,
+    error: 'The access token is invalid or has expired. Re-authorize the account.',
+    code: 'access_token_invalid',
+  }),
+  notFound: () => ({ success: false, error: 'Publish not found', code: 'not_found' }),
+  serverError: (message: string) => ({ success: false, error: message, code: 'internal_error' }),
+};
+
+/** Same body on both APIs, as the wire contract asks; clients key on the 500, not the wording. */
+export const FAULT_BODY = { status: 'error', message: 'Internal sandbox fault' } as const;

@@ -1,0 +1,63 @@
+import { performance } from 'node:perf_hooks';
+import { AccountLimiter } from './account-limits';
+import { AccountSessions, LinkedAccounts } from './accounts';
+import { applyConfigPatch, type ConfigPatch, type SandboxConfig } from './config';
+import { HungSockets, seededRandom } from './faults';
+import { PublishStore } from './publish-lifecycle';
+import { QuotaBuckets } from './quota';
+import { StatsRecorder } from './stats';
+
+export interface SandboxStateOptions {
+  config: SandboxConfig;
+  /** Seeds the fault PRNG; random when omitted. */
+  seed?: number | undefined;
+  /** Monotonic milliseconds; injectable so unit tests can move time by hand. */
+  now?: (() => number) | undefined;
+}
+
+/** Everything mutable about one sandbox, so routes receive one object and `reset` has one place to look. */
+export class SandboxState {
+  config: SandboxConfig;
+  readonly initialConfig: SandboxConfig;
+  readonly now: () => number;
+  readonly quota: QuotaBuckets;
+  readonly accountLimits: AccountLimiter;
+  readonly sessions = new AccountSessions();
+  readonly linkedAccounts = new LinkedAccounts();
+  readonly publishes: PublishStore;
+  readonly stats = new StatsRecorder();
+  readonly hung = new HungSockets();
+  random: () => number;
+  private readonly seed: number;
+
+  constructor(options: SandboxStateOptions) {
+    this.initialConfig = options.config;
+    this.config = options.config;
+    this.now = options.now ?? (() => performance.now());
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    this.random = seededRandom(this.seed);
+    this.quota = new QuotaBuckets(this.now);
+    this.accountLimits = new AccountLimiter(this.now);
+    this.publishes = new PublishStore(this.now);
+  }
+
+  configure(patch: ConfigPatch): SandboxConfig {
+    const next = applyConfigPatch(this.config, patch);
+    // Buckets filled under the old rate would let a burst through (or block) against the new one.
+    if (next.quotaPerSecond !== this.config.quotaPerSecond || next.burst !== this.config.burst) this.quota.clear();
+    this.config = next;
+    return next;
+  }
+
+  /** Back to the state right after start. Hung requests are left to run out their hang time. */
+  reset(): void {
+    this.config = this.initialConfig;
+    this.quota.clear();
+    this.accountLimits.clear();
+    this.sessions.clear();
+    this.linkedAccounts.clear();
+    this.publishes.clear();
+    this.stats.clear();
+    this.random = seededRandom(this.seed);
+  }
+}

@@ -1,0 +1,91 @@
+import { resolveUpstreams } from '@pubcrawl/config';
+import { createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
+import type { Logger } from '@pubcrawl/logger';
+import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
+import { PostingClient, QuotaLimiter, TikApiClient, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
+import type { Redis } from 'ioredis';
+import type { WorkerEnv } from './env';
+
+/** Everything a processor needs. Built once per process; closed once on shutdown. */
+export interface WorkerContext {
+  env: WorkerEnv;
+  logger: Logger;
+  db: DbHandle;
+  /** BullMQ connection for queues (producers) in this process. */
+  redis: Redis;
+  queues: Queues;
+  tikapi: TikApiClient;
+  posting: PostingClient;
+  limiter: QuotaLimiter;
+  cipher: CredentialsCipher;
+  /** Hashes of the upstream API keys, for quota scopes (see @pubcrawl/tiktok apiKeyScope). */
+  upstreamKeys: { tikapi: string; posting: string };
+  /** Observers of upstream responses (metrics); processors never call this directly. */
+  onUpstreamResponse: Set<(info: UpstreamResponseInfo) => void>;
+  /** Aborted on SIGTERM: long-running processors (crawls) yield at the next page boundary. */
+  shutdown: AbortController;
+  close(): Promise<void>;
+}
+
+export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerContext {
+  const upstreams = resolveUpstreams(env);
+  const db = createDb(env.DATABASE_URL, { max: Math.max(10, env.CRAWL_CONCURRENCY + 5), applicationName: 'pubcrawl-worker' });
+  const redis = createRedisConnection(env.REDIS_URL);
+  const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
+  const onUpstreamResponse = new Set<(info: UpstreamResponseInfo) => void>();
+  const onResponse = (info: UpstreamResponseInfo) => {
+    for (const observer of onUpstreamResponse) observer(info);
+  };
+  const tikapi = new TikApiClient({
+    baseUrl: upstreams.tikapi.baseUrl,
+    apiKey: upstreams.tikapi.apiKey,
+    timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    defaultRetryAfterMs: env.DEFAULT_RETRY_AFTER_MS,
+    onResponse,
+  });
+  const posting = new PostingClient({
+    baseUrl: upstreams.posting.baseUrl,
+    apiKey: upstreams.posting.apiKey,
+    timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    defaultRetryAfterMs: env.DEFAULT_RETRY_AFTER_MS,
+    onResponse,
+  });
+  const limiter = new QuotaLimiter({
+    redis,
+    keyPrefix: `${env.QUEUE_PREFIX}:quota`,
+    limits: {
+      // Both APIs may share one key (as in the sandbox); the scope is per key, so the
+      // smaller of the two rates is the safe one when they are equal keys.
+      apiKeyPerSecond: upstreams.tikapi.apiKey === upstreams.posting.apiKey
+        ? Math.min(env.TIKAPI_REQUESTS_PER_SECOND, env.POSTING_REQUESTS_PER_SECOND)
+        : env.TIKAPI_REQUESTS_PER_SECOND,
+      publishPerMinute: env.ACCOUNT_PUBLISH_PER_MINUTE,
+      statusPerMinute: env.ACCOUNT_STATUS_PER_MINUTE,
+      creatorInfoPerMinute: env.ACCOUNT_CREATOR_INFO_PER_MINUTE,
+    },
+  });
+  let closed = false;
+  return {
+    env,
+    logger,
+    db,
+    redis,
+    queues,
+    tikapi,
+    posting,
+    limiter,
+    cipher: CredentialsCipher.fromConfig(env.CREDENTIALS_KEY, env.DATABASE_URL),
+    upstreamKeys: { tikapi: upstreams.tikapi.apiKey, posting: upstreams.posting.apiKey },
+    onUpstreamResponse,
+    shutdown: new AbortController(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([tikapi.close(), posting.close()]);
+      await limiter.close();
+      await closeQueues(queues);
+      await redis.quit().catch(() => redis.disconnect());
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { commonEnv, durationMs, upstreamEnv } from '@pubcrawl/config';
+import { z } from 'zod';
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+export const workerEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
+  /** Jobs each worker process runs at once, per queue. Quota, not CPU, is the usual bottleneck. */
+  PUBLISH_CONCURRENCY: count(20),
+  PUBLISH_STATUS_CONCURRENCY: count(20),
+  CRAWL_CONCURRENCY: count(8),
+  WEBHOOK_CONCURRENCY: count(10),
+  /** Transient failures before a post is failed with its last error. */
+  PUBLISH_ATTEMPTS: count(5),
+  /** Status polling gives up (status_timeout) this long after the provider accepted the post. */
+  PUBLISH_STATUS_HORIZON: durationMs(30 * 60_000),
+  /** First status poll delay; doubles each poll up to PUBLISH_STATUS_MAX_INTERVAL_MS. */
+  PUBLISH_STATUS_FIRST_INTERVAL_MS: durationMs(5_000),
+  PUBLISH_STATUS_MAX_INTERVAL_MS: durationMs(60_000),
+  /** The reconciler re-enqueues rows that should have a job but do not. */
+  RECONCILE_INTERVAL_MS: durationMs(60_000),
+  /** A crawl job yields (re-enqueues itself from its checkpoint) after this many pages or ms. */
+  CRAWL_SEGMENT_PAGES: count(50),
+  CRAWL_SEGMENT_MS: durationMs(30_000),
+  /**
+   * BullMQ stalled-job detection: a job whose worker died is taken up again after at most about
+   * lockDuration + stalledInterval. Short enough that a crash costs seconds, long enough that a
+   * busy event loop does not trigger false stalls.
+   */
+  JOB_LOCK_DURATION_MS: durationMs(15_000),
+  STALLED_INTERVAL_MS: durationMs(5_000),
+  /** Active jobs get this long to finish on SIGTERM before they are handed back to the queue. */
+  SHUTDOWN_GRACE_MS: durationMs(20_000),
+  /** Quotas (see @pubcrawl/tiktok QuotaLimits). */
+  TIKAPI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
+  POSTING_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
+  ACCOUNT_PUBLISH_PER_MINUTE: count(6),
+  ACCOUNT_STATUS_PER_MINUTE: count(30),
+  ACCOUNT_CREATOR_INFO_PER_MINUTE: count(20),
+  /** Upstream per-request timeout. */
+  UPSTREAM_TIMEOUT_MS: durationMs(15_000),
+  /** Retry-After to assume when a 429 carries none. */
+  DEFAULT_RETRY_AFTER_MS: durationMs(1_000),
+  WEBHOOK_URL: z.url().optional(),
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+}).superRefine((env, context) => {
+  // Unsigned webhooks would let anyone who learns the URL forge events.
+  if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
+    context.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set (at least 16 characters)' });
+  }
+});
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export const workerEnvSource = process.env;

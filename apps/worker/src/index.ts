@@ -1,0 +1,5 @@
+export { createWorkerContext, type WorkerContext } from './context';
+export { workerEnvSchema, type WorkerEnv } from './env';
+export { startWorkers, type RunningWorkers } from './runner';
+export { reconcileOnce, startReconcilers } from './reconcilers/index';
+export { signWebhookBody } from './processors/webhooks';

@@ -1,0 +1,6 @@
+export * from './enums';
+export * from './accounts';
+export * from './posts';
+export * from './schedules';
+export * from './crawls';
+export * from './webhooks';

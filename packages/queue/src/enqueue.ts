@@ -1,0 +1,47 @@
+import { QUEUE_NAMES, type CrawlKind } from '@pubcrawl/schemas';
+import { jobIds } from './job-ids';
+import type { Queues } from './queues';
+
+/**
+ * Typed producers. Each derives its job id from the row, so calling one twice (a retried request,
+ * the reconciler after a Redis flush) never creates a second job for the same work.
+ */
+export async function enqueuePublish(queues: Queues, post: { id: string; generation: number; scheduledAt: Date }): Promise<void> {
+  const delay = Math.max(0, post.scheduledAt.getTime() - Date.now());
+  await queues[QUEUE_NAMES.publish].add(
+    QUEUE_NAMES.publish,
+    { postId: post.id },
+    { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay },
+  );
+}
+
+export async function enqueuePublishStatus(queues: Queues, post: { id: string; generation: number }, delayMs: number): Promise<void> {
+  await queues[QUEUE_NAMES.publishStatus].add(
+    QUEUE_NAMES.publishStatus,
+    { postId: post.id },
+    { jobId: jobIds.publishStatus(post.id, post.generation), delay: Math.max(0, delayMs) },
+  );
+}
+
+export function crawlQueueName(kind: CrawlKind): typeof QUEUE_NAMES.crawlFollowers | typeof QUEUE_NAMES.crawlHashtag {
+  return kind === 'followers' ? QUEUE_NAMES.crawlFollowers : QUEUE_NAMES.crawlHashtag;
+}
+
+/** Job id `crawl-<id>-g<generation>-p<pages>`: the checkpoint's page count names the segment. */
+export function crawlJobId(crawl: { id: string; generation: number }, pages: number): string {
+  return `crawl-${crawl.id}-g${crawl.generation}-p${pages}`;
+}
+
+export async function enqueueCrawl(
+  queues: Queues,
+  crawl: { id: string; kind: CrawlKind; generation: number },
+  pages: number,
+  options: { delayMs?: number } = {},
+): Promise<void> {
+  const name = crawlQueueName(crawl.kind);
+  await queues[name].add(name, { crawlId: crawl.id }, { jobId: crawlJobId(crawl, pages), delay: options.delayMs ?? 0 });
+}
+
+export async function enqueueWebhook(queues: Queues, deliveryId: string): Promise<void> {
+  await queues[QUEUE_NAMES.webhooks].add(QUEUE_NAMES.webhooks, { deliveryId }, { jobId: jobIds.webhook(deliveryId) });
+}

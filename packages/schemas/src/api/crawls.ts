@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { CRAWL_KINDS, CRAWL_STATUSES } from '../states';
+
+const limits = {
+  maxItems: z.number().int().min(1).max(100_000_000).optional(),
+  maxPages: z.number().int().min(1).max(10_000_000).optional(),
+};
+
+const followersTargetSchema = z.union([
+  z.object({ username: z.string().trim().min(1).max(100) }).strict(),
+  z.object({ secUid: z.string().trim().min(1).max(500) }).strict(),
+]);
+const hashtagTargetSchema = z.union([
+  z.object({ name: z.string().trim().min(1).max(150) }).strict(),
+  z.object({ id: z.string().trim().min(1).max(100) }).strict(),
+]);
+
+export const createFollowersCrawlSchema = z
+  .object({
+    kind: z.literal('followers'),
+    target: followersTargetSchema,
+    /** With an account, the crawl uses /user/followers and that account's key (so it can see 428). */
+    accountId: z.uuid().optional(),
+    ...limits,
+  })
+  .strict();
+
+export const createHashtagCrawlSchema = z
+  .object({
+    kind: z.literal('hashtag'),
+    target: hashtagTargetSchema,
+    ...limits,
+  })
+  .strict();
+
+export const createCrawlBodySchema = z.discriminatedUnion('kind', [createFollowersCrawlSchema, createHashtagCrawlSchema]);
+export type CreateCrawlBody = z.infer<typeof createCrawlBodySchema>;
+export type CrawlTarget = CreateCrawlBody['target'];
+
+export const crawlSchema = z.object({
+  id: z.uuid(),
+  kind: z.enum(CRAWL_KINDS),
+  target: z.record(z.string(), z.string()),
+  resolvedId: z.string().nullable(),
+  accountId: z.uuid().nullable(),
+  maxItems: z.number().int().nullable(),
+  maxPages: z.number().int().nullable(),
+  status: z.enum(CRAWL_STATUSES),
+  pages: z.number().int(),
+  items: z.number().int(),
+  cursor: z.string().nullable(),
+  finishReason: z.string().nullable(),
+  error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
+  scheduleId: z.uuid().nullable(),
+  fireTime: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type CrawlResponse = z.infer<typeof crawlSchema>;

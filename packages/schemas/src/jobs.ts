@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * The job catalog: every queue's name, payload schema and retry policy, in one place. Producers
+ * (api, scheduler, reconcilers) and processors (worker) both take their types from here.
+ *
+ * Payloads carry only row ids: Postgres holds the truth, so a job can always be rebuilt from its row
+ * (by the reconciler after a Redis flush) and is never stale.
+ */
+export const QUEUE_NAMES = {
+  publish: 'publish',
+  publishStatus: 'publish-status',
+  crawlFollowers: 'crawl-followers',
+  crawlHashtag: 'crawl-hashtag',
+  webhooks: 'webhooks',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+export const ALL_QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUE_NAMES);
+
+export const publishJobSchema = z.object({ postId: z.uuid() });
+export const publishStatusJobSchema = z.object({ postId: z.uuid() });
+export const crawlJobSchema = z.object({ crawlId: z.uuid() });
+export const webhookJobSchema = z.object({ deliveryId: z.uuid() });
+
+export type PublishJob = z.infer<typeof publishJobSchema>;
+export type PublishStatusJob = z.infer<typeof publishStatusJobSchema>;
+export type CrawlJob = z.infer<typeof crawlJobSchema>;
+export type WebhookJob = z.infer<typeof webhookJobSchema>;
+
+export interface JobDefinition<Schema extends z.ZodType> {
+  queue: QueueName;
+  payload: Schema;
+  /**
+   * Attempts before a job is failed for good. Quota waits (429) and parking (428) never consume
+   * one: those move the job to delayed without throwing a failure.
+   */
+  attempts: number;
+  /** Base of the exponential backoff; BullMQ applies full jitter on top. */
+  backoffMs: number;
+  /** Finished jobs kept for Bull Board; Postgres keeps the history, Redis need not. */
+  keepCompleted: number;
+  keepFailed: number;
+}
+
+export const JOB_CATALOG = {
+  [QUEUE_NAMES.publish]: { queue: 'publish', payload: publishJobSchema, attempts: 5, backoffMs: 5_000, keepCompleted: 1_000, keepFailed: 5_000 },
+  [QUEUE_NAMES.publishStatus]: {
+    queue: 'publish-status',
+    payload: publishStatusJobSchema,
+    attempts: 10,
+    backoffMs: 5_000,
+    keepCompleted: 1_000,
+    keepFailed: 5_000,
+  },
+  [QUEUE_NAMES.crawlFollowers]: {
+    queue: 'crawl-followers',
+    payload: crawlJobSchema,
+    attempts: 8,
+    backoffMs: 2_000,
+    keepCompleted: 1_000,
+    keepFailed: 5_000,
+  },
+  [QUEUE_NAMES.crawlHashtag]: { queue: 'crawl-hashtag', payload: crawlJobSchema, attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
+  [QUEUE_NAMES.webhooks]: { queue: 'webhooks', payload: webhookJobSchema, attempts: 12, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
+} as const satisfies Record<QueueName, JobDefinition<z.ZodType>>;
+
+export type JobPayload<Name extends QueueName> = z.infer<(typeof JOB_CATALOG)[Name]['payload']>;

@@ -1,0 +1,81 @@
+/**
+ * Every status enum and state machine lives here, once. The database enums, the API schemas, the
+ * workers and the tests all import these arrays, so a new state cannot be half-added.
+ */
+
+export const PROVIDERS = ['posting', 'tikapi'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const ACCOUNT_STATUSES = ['active', 'reauth_required'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+export const POST_STATUSES = [
+  'scheduled',
+  'publishing',
+  'processing',
+  'published',
+  'failed',
+  'unconfirmed',
+  'cancelled',
+  'reauth_required',
+] as const;
+export type PostStatus = (typeof POST_STATUSES)[number];
+
+/** Terminal states: nothing moves a post out of them except an operator's explicit retry. */
+export const FINAL_POST_STATUSES = ['published', 'failed', 'unconfirmed', 'cancelled'] as const satisfies readonly PostStatus[];
+
+/** States in which a post must have a live job somewhere; the reconciler enforces it. */
+export const ACTIVE_POST_STATUSES = ['scheduled', 'publishing', 'processing'] as const satisfies readonly PostStatus[];
+
+/**
+ * Allowed transitions. `publishing -> scheduled` is a transient failure before the provider accepted
+ * the post (backoff); `unconfirmed|failed -> scheduled` is only reachable through the operator's retry.
+ */
+export const POST_TRANSITIONS: Readonly<Record<PostStatus, readonly PostStatus[]>> = {
+  scheduled: ['publishing', 'cancelled', 'reauth_required', 'failed'],
+  publishing: ['processing', 'published', 'failed', 'unconfirmed', 'reauth_required', 'scheduled'],
+  processing: ['published', 'failed', 'reauth_required'],
+  reauth_required: ['scheduled', 'processing', 'cancelled'],
+  published: [],
+  failed: ['scheduled'],
+  unconfirmed: ['scheduled', 'published', 'failed'],
+  cancelled: [],
+};
+
+export function canTransitionPost(from: PostStatus, to: PostStatus): boolean {
+  return POST_TRANSITIONS[from].includes(to);
+}
+
+export function isFinalPostStatus(status: PostStatus): boolean {
+  return (FINAL_POST_STATUSES as readonly PostStatus[]).includes(status);
+}
+
+export const CRAWL_KINDS = ['followers', 'hashtag'] as const;
+export type CrawlKind = (typeof CRAWL_KINDS)[number];
+
+export const CRAWL_STATUSES = ['queued', 'running', 'completed', 'failed', 'reauth_required', 'cancelled'] as const;
+export type CrawlStatus = (typeof CRAWL_STATUSES)[number];
+
+export const ACTIVE_CRAWL_STATUSES = ['queued', 'running'] as const satisfies readonly CrawlStatus[];
+
+export const SCHEDULE_OVERLAP_POLICIES = ['skip', 'queue'] as const;
+export type ScheduleOverlapPolicy = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
+
+export const SCHEDULE_CATCH_UP_POLICIES = ['none', 'last'] as const;
+export type ScheduleCatchUpPolicy = (typeof SCHEDULE_CATCH_UP_POLICIES)[number];
+
+export const SCHEDULE_RUN_OUTCOMES = ['started', 'skipped', 'queued'] as const;
+export type ScheduleRunOutcome = (typeof SCHEDULE_RUN_OUTCOMES)[number];
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+export const WEBHOOK_EVENT_KEYS = [
+  'post.published',
+  'post.failed',
+  'post.unconfirmed',
+  'account.reauth_required',
+  'crawl.completed',
+  'crawl.failed',
+] as const;
+export type WebhookEventKey = (typeof WEBHOOK_EVENT_KEYS)[number];

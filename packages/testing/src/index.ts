@@ -1,0 +1,21 @@
+import { cloneTemplateDatabase, type TestDatabase } from './database';
+import { testServices } from './context';
+import { createTestRedis, type TestRedis } from './redis';
+
+export { testServices, type ProvidedTestServices } from './context';
+export { cloneTemplateDatabase, dropDatabase, ensureTemplateDatabase, freshMigratedDatabase, type TestDatabase } from './database';
+export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis';
+export { startServices, withDatabaseName, type StartedServices, type TestServices } from './services';
+export { testSandbox } from './sandbox';
+export { waitFor } from './wait';
+
+/** This test file's own database: a clone of the migrated template. Call `cleanup` in afterAll. */
+export async function testDatabase(): Promise<TestDatabase> {
+  const services = testServices();
+  return cloneTemplateDatabase(services.databaseUrl, services.templateDatabase);
+}
+
+/** This test file's own Redis key prefix and client. Call `cleanup` in afterAll. */
+export async function testRedis(): Promise<TestRedis> {
+  return createTestRedis(testServices().redisUrl);
+}
