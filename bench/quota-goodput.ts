@@ -41,9 +41,20 @@ const MAX_REQUESTS_PER_PROCESS = 2_000_000;
 const MODES = ['none', 'rlf', 'gcra'] as const;
 type Mode = (typeof MODES)[number];
 
+/**
+ * steady: every loop asks again as soon as its previous request finished (constant demand).
+ * bursty: each process releases a batch of BATCH requests at random 0.5-1.5 s intervals, like jobs
+ * arriving in waves; demand still averages ~2.5×Q, but it comes in clumps that land anywhere in a
+ * limiter's window, which is where fixed windows admit two windows' worth back to back.
+ */
+const WORKLOADS = ['steady', 'bursty'] as const;
+type Workload = (typeof WORKLOADS)[number];
+const BATCH = 30;
+
 const childArgs = z.object({
   url: z.string(),
   mode: z.enum(MODES),
+  workload: z.enum(WORKLOADS),
   prefix: z.string(),
   redisUrl: z.string(),
   startAt: z.coerce.number(),
@@ -64,6 +75,7 @@ const { values } = parseArgs({
     role: { type: 'string', default: 'parent' },
     seconds: { type: 'string', default: '30' },
     modes: { type: 'string', default: MODES.join(',') },
+    workloads: { type: 'string', default: WORKLOADS.join(',') },
     child: { type: 'string' },
   },
 });
@@ -78,18 +90,19 @@ async function runParent(): Promise<void> {
   const seconds = Number(values.seconds);
   if (!(seconds > 0 && seconds <= 600)) throw new Error('--seconds must be in (0, 600]');
   const modes = (values.modes ?? '').split(',').map((mode) => z.enum(MODES).parse(mode.trim()));
+  const workloads = (values.workloads ?? '').split(',').map((workload) => z.enum(WORKLOADS).parse(workload.trim()));
   const { REDIS_URL } = loadEnv(commonEnv.pick({ REDIS_URL: true }));
 
-  console.log(`quota goodput: ${PROCESSES} processes × ${CONCURRENCY} loops, one API key, Q = ${QUOTA_PER_SECOND}/s, ${seconds} s per mode`);
+  console.log(`quota goodput: ${PROCESSES} processes sharing one API key and one limiter prefix, Q = ${QUOTA_PER_SECOND}/s, ${seconds} s per row`);
   const rows: Array<Record<string, string>> = [];
-  for (const mode of modes) {
-    rows.push(await measure(mode, seconds, REDIS_URL));
+  for (const workload of workloads) {
+    for (const mode of modes) rows.push(await measure(workload, mode, seconds, REDIS_URL));
   }
   console.table(rows);
   console.log('goodput = 200s per second ÷ Q (goal ≥ 0.95); 429 share = 429s ÷ all answers (goal ≤ 1%)');
 }
 
-async function measure(mode: Mode, seconds: number, redisUrl: string): Promise<Record<string, string>> {
+async function measure(workload: Workload, mode: Mode, seconds: number, redisUrl: string): Promise<Record<string, string>> {
   // A fresh sandbox per mode: its bucket starts full and its counters start at zero.
   const sandbox = await startSandbox({ port: 0, config: { quotaPerSecond: QUOTA_PER_SECOND } });
   const prefix = `{bench-${randomUUID()}}:quota`;
@@ -103,7 +116,7 @@ async function measure(mode: Mode, seconds: number, redisUrl: string): Promise<R
     // Children need ~1-2 s to boot tsx; they all start at the same instant so the window is shared.
     const startAt = Date.now() + 3000;
     const stopAt = startAt + seconds * 1000;
-    const args: ChildArgs = { url: sandbox.url, mode, prefix, redisUrl, startAt, stopAt, secUid };
+    const args: ChildArgs = { url: sandbox.url, mode, workload, prefix, redisUrl, startAt, stopAt, secUid };
     const reports = await Promise.all(Array.from({ length: PROCESSES }, () => spawnChild(args, stopAt + 20_000)));
 
     const endpoint = sandbox.stats().requests.byEndpoint['GET /public/followers'];
@@ -112,8 +125,9 @@ async function measure(mode: Mode, seconds: number, redisUrl: string): Promise<R
     const total = endpoint?.total ?? 0;
     const clientErrors = reports.reduce((sum, report) => sum + report.errors, 0);
     return {
+      workload,
       limiter: mode,
-      'answers': String(total),
+      answers: String(total),
       '200': String(ok),
       '429': String(limited),
       '200/s': (ok / seconds).toFixed(1),
@@ -163,7 +177,8 @@ async function runChild(args: ChildArgs): Promise<void> {
   const signal = AbortSignal.timeout(Math.max(1, args.stopAt - Date.now()));
 
   await sleep(Math.max(0, args.startAt - Date.now()));
-  const loop = async (): Promise<void> => {
+  /** One request, retried until it succeeds, fails otherwise, or time is up. */
+  const request = async (): Promise<void> => {
     while (Date.now() < args.stopAt && report.sent < MAX_REQUESTS_PER_PROCESS) {
       try {
         if (gate !== null) await waitForTurn(gate, scopes, { signal });
@@ -171,6 +186,7 @@ async function runChild(args: ChildArgs): Promise<void> {
         report.sent++;
         await client.followersPage({ secUid: args.secUid, count: 30 });
         report.ok++;
+        return;
       } catch (e) {
         const error = toError(e);
         if (error.name === 'AbortError') return;
@@ -180,11 +196,24 @@ async function runChild(args: ChildArgs): Promise<void> {
           if (gate !== null && error.scope !== null) await gate.block(error.scope, error.retryAfterMs);
         } else {
           report.errors++;
+          return;
         }
       }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  if (args.workload === 'steady') {
+    const loop = async (): Promise<void> => {
+      while (Date.now() < args.stopAt && report.sent < MAX_REQUESTS_PER_PROCESS) await request();
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  } else {
+    const batches: Array<Promise<void>> = [];
+    while (Date.now() < args.stopAt) {
+      batches.push(Promise.all(Array.from({ length: BATCH }, request)).then(() => undefined));
+      await sleep(Math.min(500 + Math.random() * 1000, Math.max(0, args.stopAt - Date.now())));
+    }
+    await Promise.all(batches);
+  }
   await gate?.close();
   redis.disconnect();
   await client.close();
