@@ -42,14 +42,17 @@ const MODES = ['none', 'rlf', 'gcra'] as const;
 type Mode = (typeof MODES)[number];
 
 /**
- * steady: every loop asks again as soon as its previous request finished (constant demand).
- * bursty: each process releases a batch of BATCH requests at random 0.5-1.5 s intervals, like jobs
- * arriving in waves; demand still averages ~2.5×Q, but it comes in clumps that land anywhere in a
- * limiter's window, which is where fixed windows admit two windows' worth back to back.
+ * steady: every loop asks again as soon as its previous request finished (constant demand > Q).
+ * waves:  what the scheduler produces: a trickle (each process one request per 250 ms) plus, every
+ *         2 s, a wave of --batch requests per process released by all processes at the same instant
+ *         (cron fires everywhere at once). Demand averages about Q, but a wave can land late in a
+ *         window the trickle opened, which is where a fixed window admits two windows' worth of
+ *         requests back to back.
  */
-const WORKLOADS = ['steady', 'bursty'] as const;
+const WORKLOADS = ['steady', 'waves'] as const;
+const WAVE_EVERY_MS = 2000;
+const TRICKLE_EVERY_MS = 250;
 type Workload = (typeof WORKLOADS)[number];
-const BATCH = 30;
 
 const childArgs = z.object({
   url: z.string(),
@@ -60,6 +63,7 @@ const childArgs = z.object({
   startAt: z.coerce.number(),
   stopAt: z.coerce.number(),
   secUid: z.string(),
+  batch: z.number().int().positive(),
 });
 type ChildArgs = z.infer<typeof childArgs>;
 
@@ -77,6 +81,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: MODES.join(',') },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     child: { type: 'string' },
+    batch: { type: 'string', default: '20' },
   },
 });
 
@@ -116,7 +121,7 @@ async function measure(workload: Workload, mode: Mode, seconds: number, redisUrl
     // Children need ~1-2 s to boot tsx; they all start at the same instant so the window is shared.
     const startAt = Date.now() + 3000;
     const stopAt = startAt + seconds * 1000;
-    const args: ChildArgs = { url: sandbox.url, mode, workload, prefix, redisUrl, startAt, stopAt, secUid };
+    const args: ChildArgs = { url: sandbox.url, mode, workload, prefix, redisUrl, startAt, stopAt, secUid, batch: Number(values.batch) };
     const reports = await Promise.all(Array.from({ length: PROCESSES }, () => spawnChild(args, stopAt + 20_000)));
 
     const endpoint = sandbox.stats().requests.byEndpoint['GET /public/followers'];
@@ -207,12 +212,21 @@ async function runChild(args: ChildArgs): Promise<void> {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, loop));
   } else {
-    const batches: Array<Promise<void>> = [];
-    while (Date.now() < args.stopAt) {
-      batches.push(Promise.all(Array.from({ length: BATCH }, request)).then(() => undefined));
-      await sleep(Math.min(500 + Math.random() * 1000, Math.max(0, args.stopAt - Date.now())));
-    }
-    await Promise.all(batches);
+    const pending: Array<Promise<void>> = [];
+    const trickle = async (): Promise<void> => {
+      while (Date.now() < args.stopAt) {
+        pending.push(request());
+        await sleep(TRICKLE_EVERY_MS);
+      }
+    };
+    const waves = async (): Promise<void> => {
+      for (let wave = args.startAt + WAVE_EVERY_MS / 2; wave < args.stopAt; wave += WAVE_EVERY_MS) {
+        await sleep(Math.max(0, wave - Date.now()));
+        for (let i = 0; i < args.batch; i++) pending.push(request());
+      }
+    };
+    await Promise.all([trickle(), waves()]);
+    await Promise.all(pending);
   }
   await gate?.close();
   redis.disconnect();

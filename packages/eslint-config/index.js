@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/env.ts', 'packages/config/**', '**/*.test.ts', '**/test/**', 'packages/testing/**', '**/vitest.config.ts', '**/drizzle.config.ts'],
+    files: ['**/env.ts', '**/*.test.ts', '**/test/**', '**/vitest.config.ts', '**/drizzle.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

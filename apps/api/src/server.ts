@@ -1,8 +1,9 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from './app-type';
 import { createKeyVerifier, requireApiKey } from './auth';
 import type { ApiContext } from './context';
+import { registerDocs } from './docs';
 import { registerErrorHandling } from './error-handler';
 import { healthRoutes } from './routes/health';
 import { registerV1Routes } from './routes/index';
@@ -14,11 +15,13 @@ export async function buildServer(context: ApiContext): Promise<App> {
     bodyLimit: context.env.BODY_LIMIT_BYTES,
     // Behind a proxy the client address matters for logs; trusting it is the deployer's choice.
     trustProxy: false,
-    disableRequestLogging: context.env.LOG_LEVEL !== 'debug' && context.env.LOG_LEVEL !== 'trace',
+    // One line per request is noise at info level; debug turns it back on.
+    logController: new LogController({ disableRequestLogging: context.env.LOG_LEVEL !== 'debug' && context.env.LOG_LEVEL !== 'trace' }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  await registerDocs(app);
 
   await app.register(healthRoutes(context));
 

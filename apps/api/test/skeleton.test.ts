@@ -86,3 +86,27 @@ describe('API skeleton', () => {
     }
   });
 });
+
+describe('API documentation', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('serves an OpenAPI 3 document generated from the route schemas', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    const document = response.json();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.paths['/v1/ping'].post.requestBody.content['application/json'].schema.properties.echo).toMatchObject({ type: 'string' });
+  });
+
+  it('serves the interactive UI at /docs', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/docs/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/html');
+  });
+});

@@ -205,6 +205,8 @@ export interface ClassifyContext {
   scope?: QuotaScope | null;
   /** Used when a 429 carries no usable header. Default 1000. */
   defaultRetryAfterMs?: number;
+  /** False for requests that must not be repeated blindly (the publish POST). Default true. */
+  idempotent?: boolean;
   now?: number;
 }
 
@@ -284,6 +286,9 @@ export function classifyPostingError(httpStatus: number, body: unknown, headers:
   if (httpStatus === 429) return rateLimited('posting', httpStatus, body, headers, context, upstreamMessage, code);
   // The account's TikTok token is dead; any other 401 (invalid_api_key) is our configuration.
   if (httpStatus === 401 && code === 'access_token_invalid') return new SessionExpired(init);
+  // A 504 is a proxy saying the server behind it did not answer in time, not that it did nothing:
+  // for a publish that is "sent, outcome unknown". Other 5xx are the server refusing or failing.
+  if (httpStatus === 504 && context.idempotent === false) return new Ambiguous(init);
   if (httpStatus >= 500 || httpStatus === 408) return new Transient(init);
   return new Permanent(init);
 }

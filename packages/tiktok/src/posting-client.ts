@@ -145,6 +145,7 @@ export class PostingClient {
           endpoint: request.endpoint,
           scope: rateLimitScope(this.quotaScope, account),
           defaultRetryAfterMs: this.#defaultRetryAfterMs,
+          idempotent: request.idempotent,
         }),
     );
   }
