@@ -43,6 +43,9 @@ export function registerErrorHandling(app: App): void {
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.status(415).send({ error: { code: 'invalid_input', message: 'Send JSON with Content-Type: application/json', fields: { 'content-type': 'unsupported' } } } satisfies ErrorEnvelope);
     }
+    if (error.statusCode === 401) {
+      return reply.status(401).send({ error: { code: 'not_authenticated', message: error.message } } satisfies ErrorEnvelope);
+    }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ error: { code: 'invalid_input', message: error.message } } satisfies ErrorEnvelope);
     }

@@ -3,8 +3,10 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { App } from './app-type';
 import { createKeyVerifier, requireApiKey } from './auth';
 import type { ApiContext } from './context';
+import { registerBoard } from './board';
 import { registerDocs } from './docs';
 import { registerErrorHandling } from './error-handler';
+import { registerMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { registerV1Routes } from './routes/index';
 
@@ -33,6 +35,9 @@ export async function buildServer(context: ApiContext): Promise<App> {
     },
     { prefix: '/v1' },
   );
+
+  await registerBoard(app, context);
+  await registerMetrics(app, context);
 
   return app;
 }

@@ -1,8 +1,8 @@
 import { resolveUpstreams } from '@pubcrawl/config';
 import { createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
-import { PostingClient, QuotaLimiter, TikApiClient, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
+import { closeQueues, createQueues, createRedisConnection, MetricsRecorder, type Queues } from '@pubcrawl/queue';
+import { PostingClient, QuotaLimiter, TikApiClient, type QuotaGate, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
 import type { Redis } from 'ioredis';
 import type { WorkerEnv } from './env';
 
@@ -16,7 +16,9 @@ export interface WorkerContext {
   queues: Queues;
   tikapi: TikApiClient;
   posting: PostingClient;
-  limiter: QuotaLimiter;
+  /** The fleet-wide quota limiter, metered: every denial and its wait is counted for /metrics. */
+  limiter: QuotaGate;
+  metrics: MetricsRecorder;
   cipher: CredentialsCipher;
   /** Hashes of the upstream API keys, for quota scopes (see @pubcrawl/tiktok apiKeyScope). */
   upstreamKeys: { tikapi: string; posting: string };
@@ -32,7 +34,10 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
   const db = createDb(env.DATABASE_URL, { max: Math.max(10, env.CRAWL_CONCURRENCY + 5), applicationName: 'pubcrawl-worker' });
   const redis = createRedisConnection(env.REDIS_URL);
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
-  const onUpstreamResponse = new Set<(info: UpstreamResponseInfo) => void>();
+  const metrics = new MetricsRecorder(redis, env.QUEUE_PREFIX);
+  const onUpstreamResponse = new Set<(info: UpstreamResponseInfo) => void>([
+    (info) => metrics.upstreamResponse(info.upstream, info.endpoint, info.status),
+  ]);
   const onResponse = (info: UpstreamResponseInfo) => {
     for (const observer of onUpstreamResponse) observer(info);
   };
@@ -50,7 +55,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     defaultRetryAfterMs: env.DEFAULT_RETRY_AFTER_MS,
     onResponse,
   });
-  const limiter = new QuotaLimiter({
+  const quotaLimiter = new QuotaLimiter({
     redis,
     keyPrefix: `${env.QUEUE_PREFIX}:quota`,
     limits: {
@@ -64,6 +69,15 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
       creatorInfoPerMinute: env.ACCOUNT_CREATOR_INFO_PER_MINUTE,
     },
   });
+  const limiter: QuotaGate = {
+    async acquire(scopes) {
+      const decision = await quotaLimiter.acquire(scopes);
+      if (!decision.granted) metrics.quotaWait(decision.scope.kind, decision.waitMs);
+      return decision;
+    },
+    block: (scope, ms) => quotaLimiter.block(scope, ms),
+    close: () => quotaLimiter.close(),
+  };
   let closed = false;
   return {
     env,
@@ -74,6 +88,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     tikapi,
     posting,
     limiter,
+    metrics,
     cipher: CredentialsCipher.fromConfig(env.CREDENTIALS_KEY, env.DATABASE_URL),
     upstreamKeys: { tikapi: upstreams.tikapi.apiKey, posting: upstreams.posting.apiKey },
     onUpstreamResponse,
@@ -83,6 +98,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
       closed = true;
       await Promise.allSettled([tikapi.close(), posting.close()]);
       await limiter.close();
+      await metrics.close();
       await closeQueues(queues);
       await redis.quit().catch(() => redis.disconnect());
       await db.close();

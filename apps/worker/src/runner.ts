@@ -28,6 +28,11 @@ function concurrencyFor(context: WorkerContext, queue: QueueName): number {
   }
 }
 
+function durationSeconds(processedOn: number | undefined, finishedOn: number | undefined): number | null {
+  if (processedOn === undefined || finishedOn === undefined) return null;
+  return Math.max(0, finishedOn - processedOn) / 1000;
+}
+
 export function startWorkers(context: WorkerContext, queues: readonly QueueName[] = ALL_QUEUE_NAMES): RunningWorkers {
   const workers = queues.map((queue) => {
     // The catalog types each processor's payload; BullMQ's Worker is untyped in it, hence the widening.
@@ -44,7 +49,11 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
       maxStalledCount: 20,
       autorun: true,
     });
+    worker.on('completed', (job) => {
+      context.metrics.jobFinished(queue, 'completed', durationSeconds(job.processedOn, job.finishedOn));
+    });
     worker.on('failed', (job, error) => {
+      context.metrics.jobFinished(queue, 'failed', durationSeconds(job?.processedOn, job?.finishedOn));
       childFor(context.logger, { jobId: job?.id, queue }).warn({ err: error, attemptsMade: job?.attemptsMade }, 'job failed');
     });
     worker.on('error', (error) => {

@@ -2,3 +2,4 @@ export { createRedisConnection, createRequestRedisConnection } from './connectio
 export { closeQueues, createQueues, defaultJobOptions, type QueueSetOptions, type Queues } from './queues';
 export { jobIds } from './job-ids';
 export { crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishStatus, enqueueWebhook } from './enqueue';
+export { FIELD_SEPARATOR, JOB_DURATION_BUCKETS_SECONDS, MetricsRecorder, metricKeys } from './metrics';
