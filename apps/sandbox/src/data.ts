@@ -134,7 +134,7 @@ export function profileForAccountKey(key: string): Profile {
 }
 
 export function accountNumber(key: string): number | null {
-  const match = /^acct_(\d{1,16})$/.exec(key);
+  const match = /^acct_(0|[1-9]\d{0,15})$/.exec(key);
   if (match?.[1] === undefined) return null;
   const n = Number(match[1]);
   return Number.isSafeInteger(n) ? n : null;

@@ -44,6 +44,12 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+function listeningPort(address: AddressInfo | string | null): number {
+  // A string would mean a pipe or unix socket; startSandbox only ever listens on TCP.
+  if (address === null || typeof address === 'string') throw new Error(`sandbox is not listening on TCP: ${String(address)}`);
+  return address.port;
+}
+
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<RunningSandbox> {
   const built = buildSandbox({
     ...(options.config === undefined ? {} : { config: options.config }),
@@ -53,7 +59,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const { app, state } = built;
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
-  const port = (app.server.address() as AddressInfo).port;
+  const port = listeningPort(app.server.address());
   let closing: Promise<void> | null = null;
 
   return {

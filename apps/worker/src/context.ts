@@ -26,7 +26,11 @@ export interface WorkerContext {
   onUpstreamResponse: Set<(info: UpstreamResponseInfo) => void>;
   /** Aborted on SIGTERM: long-running processors (crawls) yield at the next page boundary. */
   shutdown: AbortController;
-  close(): Promise<void>;
+  /**
+   * Closes upstream clients, Redis and Postgres. `abandonInFlight` (after the runner handed jobs
+   * back) does not wait for upstream answers still on their way: no job is left to receive them.
+   */
+  close(options?: { abandonInFlight?: boolean }): Promise<void>;
 }
 
 export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerContext {
@@ -70,12 +74,15 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     },
   });
   const limiter: QuotaGate = {
-    async acquire(scopes) {
-      const decision = await quotaLimiter.acquire(scopes);
+    async acquire(scopes, options) {
+      const decision = await quotaLimiter.acquire(scopes, options);
       if (!decision.granted) metrics.quotaWait(decision.scope.kind, decision.waitMs);
+      // A reservation (granted for a slot slightly ahead) is a wait too, just a short one.
+      else if (decision.delayMs > 0) metrics.quotaWait(scopes[0]?.kind ?? 'apiKey', decision.delayMs);
       return decision;
     },
     block: (scope, ms) => quotaLimiter.block(scope, ms),
+    blockedMs: (scopes) => quotaLimiter.blockedMs(scopes),
     close: () => quotaLimiter.close(),
   };
   let closed = false;
@@ -93,10 +100,12 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     upstreamKeys: { tikapi: upstreams.tikapi.apiKey, posting: upstreams.posting.apiKey },
     onUpstreamResponse,
     shutdown: new AbortController(),
-    async close() {
+    async close({ abandonInFlight = false } = {}) {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([tikapi.close(), posting.close()]);
+      // undici's close() waits for requests in flight, which may take up to UPSTREAM_TIMEOUT_MS.
+      const clients = Promise.allSettled([tikapi.close(), posting.close()]);
+      if (!abandonInFlight) await clients;
       await limiter.close();
       await metrics.close();
       await closeQueues(queues);

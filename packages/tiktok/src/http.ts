@@ -20,7 +20,9 @@ export interface UpstreamClientOptions {
   apiKey: string;
   /**
    * Per-phase timeout: connecting, waiting for response headers, and the gaps between body chunks
-   * are each bounded by it. Default 15000.
+   * are each bounded by it. Default 15000. Phases rather than one deadline because the phase tells
+   * us whether a request could have been sent, which decides Transient vs Ambiguous. undici runs
+   * these on coarse timers (about half a second of resolution), so small values fire late.
    */
   timeoutMs?: number;
   /** Wait used for a 429 that carries neither X-RateLimit-Reset-Ms nor Retry-After. Default 1000. */

@@ -1,7 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { toError } from './errors';
-import { DEFAULT_QUOTA_LIMITS, type QuotaDecision, type QuotaGate, type QuotaLimits } from './quota';
+import { DEFAULT_QUOTA_LIMITS, type AcquireOptions, type QuotaDecision, type QuotaGate, type QuotaLimits } from './quota';
 import { scopeId, type QuotaScope } from './scope';
 
 export interface FixedWindowQuotaLimiterOptions {
@@ -36,13 +36,13 @@ export class FixedWindowQuotaLimiter implements QuotaGate {
     this.#creatorInfo = make('creatorInfo', limits.creatorInfoPerMinute, 60);
   }
 
-  async acquire(scopes: readonly QuotaScope[]): Promise<QuotaDecision> {
+  /** Fixed windows cannot reserve a future slot, so `maxDelayMs` is ignored: grant now or deny. */
+  async acquire(scopes: readonly QuotaScope[], _options?: AcquireOptions): Promise<QuotaDecision> {
     // rate-limiter-flexible's own block() floors to whole seconds (a 300 ms block would never
     // expire), so blocks live in plain keys with a millisecond TTL.
-    const blocks = scopes.length === 0 ? [] : await this.#redis.mget(...scopes.map((scope) => this.#blockKey(scope)));
-    for (const [index, until] of blocks.entries()) {
+    const blocks = await this.#blocks(scopes);
+    for (const [index, waitMs] of blocks.entries()) {
       const scope = scopes[index];
-      const waitMs = until === null ? 0 : Number(until) - Date.now();
       if (scope !== undefined && waitMs > 0) return { granted: false, waitMs, scope };
     }
     const taken: QuotaScope[] = [];
@@ -58,7 +58,18 @@ export class FixedWindowQuotaLimiter implements QuotaGate {
       }
       taken.push(scope);
     }
-    return { granted: true };
+    return { granted: true, delayMs: 0 };
+  }
+
+  async blockedMs(scopes: readonly QuotaScope[]): Promise<number> {
+    return Math.max(0, ...(await this.#blocks(scopes)));
+  }
+
+  async #blocks(scopes: readonly QuotaScope[]): Promise<number[]> {
+    if (scopes.length === 0) return [];
+    const until = await this.#redis.mget(...scopes.map((scope) => this.#blockKey(scope)));
+    const now = Date.now();
+    return until.map((value) => (value === null ? 0 : Math.max(0, Number(value) - now)));
   }
 
   async block(scope: QuotaScope, ms: number): Promise<void> {

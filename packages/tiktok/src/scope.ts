@@ -19,9 +19,9 @@ export type QuotaScope =
   | { kind: 'apiKey'; keyHash: string }
   | { kind: 'account'; action: AccountAction; accountId: string };
 
-/** Hex SHA-256, truncated: 64 bits is plenty to tell a handful of API keys apart. */
+/** Hex SHA-256 of the key: stable across processes, and useless to anyone who reads Redis or logs. */
 export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
+  return createHash('sha256').update(apiKey).digest('hex');
 }
 
 export function apiKeyScope(apiKey: string): QuotaScope {

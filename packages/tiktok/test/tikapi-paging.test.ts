@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testSandbox } from '@pubcrawl/testing';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
@@ -93,5 +95,39 @@ describe('TikApiClient paging', () => {
     responses.length = 0;
     await client.checkUser('user_3');
     expect(responses).toEqual([{ upstream: 'tikapi', endpoint: 'GET /public/check', status: 200, durationMs: expect.any(Number) }]);
+  });
+
+  it('asks for a hashtag by name on the first page only and by challenge id afterwards', async () => {
+    const queries: URLSearchParams[] = [];
+    const fake = createServer((request, response) => {
+      const query = new URL(request.url ?? '/', 'http://fake').searchParams;
+      queries.push(query);
+      const offset = Number(query.get('cursor') ?? '0');
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          status: 'success',
+          statusCode: 0,
+          challengeInfo: { challenge: { id: '4655293', title: 'fyp' } },
+          itemList: [{ id: `v${offset}` }],
+          cursor: String(offset + 1),
+          hasMore: offset < 2,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const local = new TikApiClient({ baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, apiKey: 'fake' });
+    try {
+      const pages = await collect(local.iterateHashtag({ name: 'fyp' }));
+      expect(videoIds(pages)).toEqual(['v0', 'v1', 'v2']);
+      expect(queries.map((query) => [query.get('name'), query.get('id'), query.get('cursor')])).toEqual([
+        ['fyp', null, null],
+        [null, '4655293', '1'],
+        [null, '4655293', '2'],
+      ]);
+    } finally {
+      await local.close();
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * The wire contract as the tests read it. Written out by hand rather than imported from src, so a
+ * change in the server's output shape fails a test instead of silently changing the expectation.
+ */
+
+export interface TikapiError {
+  status: 'error';
+  message: string;
+  statusCode?: number;
+  fields?: Record<string, string>;
+}
+
+export interface ListedUser {
+  user: { id: string; uniqueId: string; nickname: string; secUid: string; avatarThumb: string; verified: boolean };
+  stats: { followerCount: number; followingCount: number; heartCount: number; videoCount: number };
+}
+
+export interface CheckResponse {
+  status: 'success';
+  message: '';
+  statusCode: 0;
+  userInfo: {
+    user: ListedUser['user'] & { privateAccount: boolean };
+    stats: ListedUser['stats'];
+  };
+}
+
+export interface FollowersResponse {
+  status: 'success';
+  statusCode: 0;
+  userList: ListedUser[];
+  nextCursor: string;
+  hasMore: boolean;
+  total: number;
+}
+
+export interface HashtagResponse {
+  status: 'success';
+  challengeInfo: { challenge: { id: string; title: string }; stats: { videoCount: number; viewCount: number } };
+  itemList: Array<{
+    id: string;
+    desc: string;
+    createTime: number;
+    author: { id: string; uniqueId: string; nickname: string; secUid: string };
+    stats: { diggCount: number; shareCount: number; commentCount: number; playCount: number };
+    music: { id: string; title: string };
+  }>;
+  cursor: string;
+  hasMore: boolean;
+}
+
+export interface PostingError {
+  success: false;
+  error: string;
+  code: string;
+  field?: string;
+}
+
+export interface PostResponse {
+  success: true;
+  data: { publish_id: string };
+  mediaType: 'video' | 'photo';
+}
+
+export interface StatusResponse {
+  success: true;
+  data: { publish_id: string; status: string; fail_reason?: string; public_post_url?: string; uploaded_bytes?: number };
+}
