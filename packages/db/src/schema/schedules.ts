@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestampTz, updatedAt } from './columns';
 import { scheduleCatchUpEnum, scheduleOverlapEnum, scheduleRunOutcomeEnum } from './enums';
@@ -38,5 +39,13 @@ export const scheduleRuns = pgTable(
     reason: text('reason'),
     createdAt: createdAt(),
   },
-  (table) => [uniqueIndex('schedule_runs_schedule_id_fire_time_key').on(table.scheduleId, table.fireTime)],
+  (table) => [
+    uniqueIndex('schedule_runs_schedule_id_fire_time_key').on(table.scheduleId, table.fireTime),
+    // Runs of an `overlap: queue` schedule that wait for the previous run (no crawl yet). The
+    // scheduler looks for them every poll; schedule_runs grows by one row per tick, so the partial
+    // index keeps that poll proportional to the waiting runs, not to the history.
+    index('schedule_runs_waiting_idx')
+      .on(table.scheduleId, table.fireTime)
+      .where(sql`${table.outcome} = 'queued' and ${table.crawlId} is null`),
+  ],
 );

@@ -1,0 +1,3 @@
+export { startScheduler, type FireCounts, type RunningScheduler, type StartSchedulerOptions } from './scheduler';
+export { missedTickToCatchUp } from './catch-up';
+export { schedulerEnvSchema, type SchedulerEnv } from './env';

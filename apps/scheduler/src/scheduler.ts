@@ -1,0 +1,291 @@
+import {
+  createDb,
+  enabledSchedules,
+  enabledSchedulesDigest,
+  fireSchedule,
+  schedulesWithWaitingRuns,
+  startWaitingRun,
+  type CrawlRow,
+  type EnabledSchedule,
+  type ScheduleTick,
+} from '@pubcrawl/db';
+import type { Logger } from '@pubcrawl/logger';
+import { closeQueues, createQueues, createRedisConnection, enqueueCrawl } from '@pubcrawl/queue';
+import { compileCron, type CronSchedule } from '@pubcrawl/schemas';
+import { createTask, type Logger as CronLogger, type ScheduledTask } from 'node-cron';
+import { missedTickToCatchUp } from './catch-up';
+import type { SchedulerEnv } from './env';
+
+export interface StartSchedulerOptions {
+  env: SchedulerEnv;
+  logger: Logger;
+}
+
+export interface RunningScheduler {
+  /** Settles once the schedules were loaded, their tasks registered and their catch-ups fired. */
+  readonly ready: Promise<void>;
+  /** Ids of the schedules this replica has a node-cron task for. */
+  registered(): string[];
+  /** What this replica's fires came to, since it started (for logs, metrics and tests). */
+  counts(): Readonly<FireCounts>;
+  /** Polls Postgres now instead of at the next interval; resolves when that poll is done. */
+  syncNow(): Promise<void>;
+  /** Stops every task, lets fires in flight finish (up to the grace), closes Postgres and Redis. */
+  stop(): Promise<void>;
+}
+
+export interface FireCounts {
+  /** Ticks this replica claimed (the run is this replica's, whatever its outcome). */
+  fired: number;
+  /** Ticks another replica (or a manual run in the same second) had claimed first. */
+  already_claimed: number;
+  /** Ticks of a definition edited since this replica loaded it. */
+  changed: number;
+  disabled: number;
+  not_found: number;
+  /** Fires that kept failing (Postgres unreachable) and were given up here. */
+  failed: number;
+}
+
+interface Registration {
+  cron: string;
+  timezone: string;
+  task: ScheduledTask;
+}
+
+/**
+ * A late tick still runs when it is late by less than this and by less than the gap to the next
+ * tick (node-cron checks both). node-cron's default of 1 s drops the tick of a replica whose event
+ * loop stalled for a second (a GC pause, a slow DNS answer); the claim makes running it late safe.
+ */
+const MISSED_EXECUTION_TOLERANCE_MS = 60_000;
+/** A fire that fails (Postgres unreachable, a serialization hiccup) is retried after these delays. */
+const FIRE_RETRY_DELAYS_MS = [500, 2_000];
+/** Enqueueing must not hold a fire forever while Redis is away: the crawl reconciler catches up. */
+const ENQUEUE_TIMEOUT_MS = 5_000;
+
+function asError(caught: unknown): Error {
+  return caught instanceof Error ? caught : new Error(String(caught));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for `work`, or `ms` at most, without leaving a timer behind. */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One scheduler replica. Run as many as availability needs: every replica registers every enabled
+ * schedule with node-cron and fires every tick, and Postgres lets exactly one fire per tick through
+ * (see `fireSchedule`). The replica only ever writes Postgres and enqueues; it runs no crawl.
+ *
+ * Each poll (SCHEDULER_POLL_INTERVAL_MS):
+ * - compares a digest of the enabled schedules' (id, cron, timezone) and, when it moved, reloads
+ *   them: stale tasks are destroyed, new ones registered, and each newly registered schedule
+ *   catches up the latest tick it missed (at start: downtime; later: the reload's own latency);
+ * - gives the oldest waiting run of each `overlap: queue` schedule its crawl once the previous run
+ *   has finished.
+ */
+export function startScheduler(options: StartSchedulerOptions): RunningScheduler {
+  const { env, logger } = options;
+  const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'pubcrawl-scheduler' });
+  const redis = createRedisConnection(env.REDIS_URL);
+  redis.on('error', (caught: unknown) => logger.debug({ err: asError(caught) }, 'redis connection error'));
+  const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
+
+  const registrations = new Map<string, Registration>();
+  const inFlight = new Set<Promise<void>>();
+  const counts: FireCounts = { fired: 0, already_claimed: 0, changed: 0, disabled: 0, not_found: 0, failed: 0 };
+  let digest: string | null = null;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const cronLogger: CronLogger = {
+    info: (message) => logger.debug({ source: 'node-cron' }, message),
+    debug: (message) => logger.debug({ source: 'node-cron' }, String(message)),
+    warn: (message) => logger.warn({ source: 'node-cron' }, message),
+    error: (message, caught) => logger.error({ source: 'node-cron', err: caught ?? (message instanceof Error ? message : undefined) }, String(message)),
+  };
+
+  /** Fires never reject: each is tracked so that stop() can wait for it. */
+  function track(work: Promise<void>): Promise<void> {
+    inFlight.add(work);
+    void work.then(() => inFlight.delete(work));
+    return work;
+  }
+
+  async function enqueue(crawl: CrawlRow): Promise<void> {
+    try {
+      await withTimeout(enqueueCrawl(queues, crawl, 0), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    } catch (caught) {
+      // The crawl row is committed as queued; the crawl reconciler enqueues crawls that lost their job.
+      logger.warn({ err: asError(caught), crawlId: crawl.id }, 'enqueue failed after commit; the crawl reconciler will enqueue it');
+    }
+  }
+
+  async function fire(tick: ScheduleTick): Promise<void> {
+    const fields = { scheduleId: tick.scheduleId, fireTime: tick.fireTime.toISOString(), trigger: tick.trigger };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await fireSchedule(db.db, tick);
+        counts[result.fired ? 'fired' : result.reason] += 1;
+        if (!result.fired) {
+          logger.debug({ ...fields, reason: result.reason }, 'tick not fired here');
+          return;
+        }
+        logger.info({ ...fields, outcome: result.run.outcome, crawlId: result.crawl?.id, reason: result.run.reason }, 'schedule fired');
+        if (result.crawl) await enqueue(result.crawl);
+        return;
+      } catch (caught) {
+        const error = asError(caught);
+        const delay = FIRE_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined || stopped) {
+          // Another replica may still claim it; if none does, the next start's catch-up will.
+          counts.failed += 1;
+          logger.error({ ...fields, err: error }, 'firing a tick failed; giving up on it here');
+          return;
+        }
+        logger.warn({ ...fields, err: error, retryInMs: delay }, 'firing a tick failed; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  function onTick(scheduleId: string, compiled: CronSchedule, executionDate: Date): Promise<void> {
+    const second = new Date(Math.floor(executionDate.getTime() / 1000) * 1000);
+    // node-cron 4.6 hands over the nominal time of the slot it matched. Were a version to hand over
+    // the wall clock instead, the latest match at or before it is still the same tick for every
+    // replica, and the identity must not depend on how late this replica's timer ran.
+    const fireTime = compiled.matches(second) ? second : (compiled.previous(second) ?? second);
+    return track(fire({ scheduleId, fireTime, trigger: 'tick' }));
+  }
+
+  async function register(schedule: EnabledSchedule): Promise<boolean> {
+    let compiled: CronSchedule;
+    try {
+      compiled = compileCron(schedule.cron, schedule.timezone);
+    } catch (caught) {
+      logger.error({ scheduleId: schedule.id, err: asError(caught) }, 'schedule has an expression or zone this node-cron rejects; not registered');
+      return false;
+    }
+    // Deliberately not used: `noOverlap` (it would drop a tick, unrecorded, while the previous
+    // fire's transaction is still open; the overlap policy is applied to crawls, in Postgres) and
+    // `distributed` (a coordinator that elects one replica loses the tick if that replica dies
+    // between election and commit; the Postgres claim has no such window).
+    const task = createTask(schedule.cron, (context) => onTick(schedule.id, compiled, context.date), {
+      name: `schedule-${schedule.id}`,
+      timezone: compiled.timezone,
+      noOverlap: false,
+      missedExecutionTolerance: MISSED_EXECUTION_TOLERANCE_MS,
+      logger: cronLogger,
+    });
+    task.on('execution:missed', (context) => {
+      logger.warn({ scheduleId: schedule.id, fireTime: context.date.toISOString() }, 'node-cron skipped a tick it was too late for');
+    });
+    await task.start();
+    registrations.set(schedule.id, { cron: schedule.cron, timezone: schedule.timezone, task });
+    return true;
+  }
+
+  async function applySchedules(schedules: EnabledSchedule[]): Promise<void> {
+    const wanted = new Map(schedules.map((schedule) => [schedule.id, schedule]));
+    for (const [id, registration] of registrations) {
+      const schedule = wanted.get(id);
+      if (schedule && schedule.cron === registration.cron && schedule.timezone === registration.timezone) continue;
+      await registration.task.destroy();
+      registrations.delete(id);
+    }
+    const catchUps: Promise<void>[] = [];
+    const now = new Date();
+    for (const schedule of schedules) {
+      if (registrations.has(schedule.id)) continue;
+      if (!(await register(schedule))) continue;
+      const missed = missedTickToCatchUp(schedule, now);
+      if (missed) catchUps.push(track(fire({ scheduleId: schedule.id, fireTime: missed, trigger: 'catch_up' })));
+    }
+    await Promise.all(catchUps);
+  }
+
+  async function startWaitingRuns(): Promise<void> {
+    for (const scheduleId of await schedulesWithWaitingRuns(db.db)) {
+      if (stopped) return;
+      const started = await startWaitingRun(db.db, scheduleId);
+      if (!started) continue;
+      logger.info({ scheduleId, fireTime: started.run.fireTime.toISOString(), crawlId: started.crawl?.id }, 'queued run started');
+      if (started.crawl) await enqueue(started.crawl);
+    }
+  }
+
+  async function syncOnce(): Promise<void> {
+    if (stopped) return;
+    try {
+      const current = await enabledSchedulesDigest(db.db);
+      if (current !== digest) {
+        await applySchedules(await enabledSchedules(db.db));
+        digest = current;
+        logger.info({ schedules: registrations.size }, 'schedules loaded');
+        markReady();
+      }
+    } catch (caught) {
+      logger.error({ err: asError(caught) }, 'loading schedules failed; keeping the tasks already registered and retrying');
+    }
+    try {
+      await startWaitingRuns();
+    } catch (caught) {
+      logger.error({ err: asError(caught) }, 'starting waiting runs failed; retrying at the next poll');
+    }
+  }
+
+  // Every sync runs after the previous one, so a poll and syncNow() never register a task twice.
+  let syncChain: Promise<void> = Promise.resolve();
+  const serialSync = (): Promise<void> => {
+    syncChain = syncChain.then(syncOnce);
+    return syncChain;
+  };
+  const loop = async (): Promise<void> => {
+    await serialSync();
+    if (!stopped) timer = setTimeout(() => void loop(), env.SCHEDULER_POLL_INTERVAL_MS);
+  };
+  void loop();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ready,
+    registered: () => [...registrations.keys()],
+    counts: () => ({ ...counts }),
+    syncNow: serialSync,
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await syncChain;
+        for (const registration of registrations.values()) await registration.task.destroy();
+        registrations.clear();
+        await atMost(Promise.all([...inFlight]), env.SCHEDULER_SHUTDOWN_GRACE_MS);
+        await closeQueues(queues).catch((caught: unknown) => logger.warn({ err: asError(caught) }, 'closing queues failed'));
+        await redis.quit().catch(() => redis.disconnect());
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "crawl_checkpoints" ADD COLUMN "segment_pages" integer DEFAULT 0 NOT NULL;

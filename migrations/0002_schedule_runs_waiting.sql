@@ -1,0 +1,1 @@
+CREATE INDEX "schedule_runs_waiting_idx" ON "schedule_runs" USING btree ("schedule_id","fire_time") WHERE "schedule_runs"."outcome" = 'queued' and "schedule_runs"."crawl_id" is null;
