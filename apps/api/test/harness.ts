@@ -40,6 +40,9 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
   const db = createDb(env.DATABASE_URL, { max: 5 });
   const redis = createRedisConnection(env.REDIS_URL);
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
+  // BullMQ checks the Redis version on a queue's first use; a test that closes before that check
+  // answers would see it rejected, unhandled, as "Connection is closed".
+  await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
   const context: ApiContext = { env, logger, db, redis, queues };
   const app = await buildServer(context);
   await app.ready();

@@ -20,8 +20,8 @@ async function shutdown(signal: string): Promise<void> {
   context.shutdown.abort();
   try {
     await reconcilers.close();
-    await workers.close(env.SHUTDOWN_GRACE_MS);
-    await context.close();
+    const outcome = await workers.close(env.SHUTDOWN_GRACE_MS);
+    await context.close({ abandonInFlight: outcome === 'handed_back' });
     logger.info('shutdown complete');
     process.exit(0);
   } catch (caught) {

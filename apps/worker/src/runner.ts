@@ -1,17 +1,28 @@
 import { childFor } from '@pubcrawl/logger';
 import { createRedisConnection } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from '@pubcrawl/schemas';
-import { Worker, type Processor as BullProcessor } from 'bullmq';
+import { toError } from '@pubcrawl/tiktok';
+import { Worker, type Job, type Processor as BullProcessor } from 'bullmq';
 import type { WorkerContext } from './context';
 import { processorFactories } from './processors/index';
+
+/** How a shutdown ended: every active job finished, or some were handed back to the queue. */
+export type CloseOutcome = 'drained' | 'handed_back';
 
 export interface RunningWorkers {
   workers: Worker[];
   /**
-   * Stops taking jobs, gives active ones `graceMs` to finish, then closes forcibly: BullMQ hands a
-   * forcibly-closed job back through stalled-job recovery, so another worker resumes it.
+   * Stops taking jobs and gives active ones `graceMs` (default SHUTDOWN_GRACE_MS) to finish. Jobs
+   * still running then are moved back to waiting at once, so another worker (or this one, restarted)
+   * picks them up without waiting for their lock to expire and stalled-job recovery to notice.
    */
-  close(graceMs?: number): Promise<void>;
+  close(graceMs?: number): Promise<CloseOutcome>;
+}
+
+/** A job this process holds, with the lock token that lets us move it. */
+interface HeldJob {
+  job: Job;
+  token: string;
 }
 
 function concurrencyFor(context: WorkerContext, queue: QueueName): number {
@@ -34,9 +45,19 @@ function durationSeconds(processedOn: number | undefined, finishedOn: number | u
 }
 
 export function startWorkers(context: WorkerContext, queues: readonly QueueName[] = ALL_QUEUE_NAMES): RunningWorkers {
+  const held = new Set<HeldJob>();
   const workers = queues.map((queue) => {
     // The catalog types each processor's payload; BullMQ's Worker is untyped in it, hence the widening.
-    const processor = processorFactories[queue](context) as unknown as BullProcessor;
+    const run = processorFactories[queue](context) as unknown as BullProcessor;
+    const processor: BullProcessor = async (job, token, signal) => {
+      const entry = token === undefined ? null : { job, token };
+      if (entry !== null) held.add(entry);
+      try {
+        return await run(job, token, signal);
+      } finally {
+        if (entry !== null) held.delete(entry);
+      }
+    };
     const worker = new Worker(queue, processor, {
       // Blocking commands need a connection of their own per worker.
       connection: createRedisConnection(context.env.REDIS_URL),
@@ -65,18 +86,34 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
   return {
     workers,
     async close(graceMs = context.env.SHUTDOWN_GRACE_MS) {
+      // pause(), not close(): BullMQ's close() memoises its first call, so a close(true) after a
+      // graceful close() would only wait on that one again and never force anything.
       let timer: NodeJS.Timeout | undefined;
-      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      const drained = Promise.all(workers.map((worker) => worker.pause())).then(() => 'drained' as const);
       const expired = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), graceMs);
       });
-      const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
+      const outcome = await Promise.race([drained, expired]);
       clearTimeout(timer);
       if (outcome === 'expired') {
-        context.logger.warn({ graceMs }, 'active jobs did not finish in time; handing them back to the queue');
-        await Promise.all(workers.map((worker) => worker.close(true)));
+        context.logger.warn({ graceMs, jobs: held.size }, 'active jobs did not finish in time; handing them back to the queue');
+        // Processors are written to be re-run from their checkpoints, and this process is about to
+        // exit, so the abandoned run cannot race the next one for long.
+        await Promise.all(
+          [...held].map(async ({ job, token }) => {
+            try {
+              await job.moveToWait(token);
+            } catch (e) {
+              // It finished (or lost its lock) in the meantime; either way it is not ours to hand back.
+              context.logger.warn({ err: toError(e), jobId: job.id, queue: job.queueName }, 'could not hand a job back');
+            }
+          }),
+        );
+        held.clear();
       }
+      await Promise.all(workers.map((worker) => worker.close(outcome === 'expired')));
       await Promise.all(workers.map((worker) => worker.disconnect().catch(() => undefined)));
+      return outcome === 'expired' ? 'handed_back' : 'drained';
     },
   };
 }

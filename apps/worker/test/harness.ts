@@ -75,8 +75,8 @@ export async function startWorkerHarness(options: { sandbox?: Partial<SandboxCon
         if (stopped) return;
         stopped = true;
         ownContext.shutdown.abort();
-        await workers.close(ownContext.env.SHUTDOWN_GRACE_MS);
-        await ownContext.close();
+        const outcome = await workers.close(ownContext.env.SHUTDOWN_GRACE_MS);
+        await ownContext.close({ abandonInFlight: outcome === 'handed_back' });
       };
       started.push(stop);
       return { workers, context: ownContext, stop };

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
+import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
+import { dropDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestRedis } from '@pubcrawl/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const START_SCRIPT = fileURLToPath(new URL('../../../infra/start.mjs', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const GRACE_MS = 3_000;
+/** The issue's bound: `pnpm start` is gone within SHUTDOWN_GRACE_MS plus this after SIGTERM. */
+const EXIT_SLACK_MS = 5_000;
+const BANNER = 'pubcrawl is running';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error(`unexpected address ${String(address)}`);
+  return address.port;
+}
+
+async function portAnswers(port: number): Promise<boolean> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Everything a child prints, kept for assertions and for the failure message. */
+function capture(child: ChildProcess): { text(): string } {
+  let text = '';
+  const append = (chunk: Buffer) => {
+    text = (text + chunk.toString()).slice(-200_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return { text: () => text };
+}
+
+describe('pnpm start', () => {
+  let redis: TestRedis;
+  let connection: Redis;
+  let queues: Queues;
+  let child: ChildProcess | undefined;
+  const serverUrl = testServices().databaseUrl;
+  // A database that does not exist yet: `pnpm start` on a fresh machine has to create and migrate it.
+  const databaseName = `pubcrawl_start_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    connection = createRedisConnection(redis.url);
+    queues = createQueues({ connection, prefix: redis.prefix });
+  });
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await closeQueues(queues);
+    connection.disconnect();
+    await redis.cleanup();
+    await dropDatabase(serverUrl, databaseName);
+  });
+
+  it('migrates, serves the API with the key it prints, runs a crawl, and exits 0 on SIGTERM within the grace period with no job left active', { timeout: 180_000 }, async () => {
+    const [port, sandboxPort] = [await freePort(), await freePort()];
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: withDatabaseName(serverUrl, databaseName),
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: redis.prefix,
+      PORT: String(port),
+      SANDBOX_PORT: String(sandboxPort),
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      LOG_LEVEL: 'warn',
+      // What a newcomer has: no keys of any kind, so the key, the board password and the sandbox
+      // all come from `pnpm start` itself.
+      API_KEYS: undefined,
+      BOARD_USERNAME: undefined,
+      BOARD_PASSWORD: undefined,
+      TIKAPI_API_KEY: undefined,
+      POSTING_API_KEY: undefined,
+    };
+    const started = spawn(process.execPath, [START_SCRIPT], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    const output = capture(started);
+
+    await waitFor(() => output.text().includes(BANNER) || started.exitCode !== null, { timeoutMs: 120_000, intervalMs: 100, describe: () => output.text() });
+    expect(started.exitCode, output.text()).toBeNull();
+    const key = /Authorization: Bearer (\S+?)\)/.exec(output.text())?.[1];
+    expect(key, output.text()).toBeDefined();
+    expect(output.text()).toMatch(new RegExp(`Bull Board +http://localhost:${port}/admin/queues +\\(user admin, password \\S+\\)`));
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { authorization: `Bearer ${key}` };
+
+    const ping = await fetch(`${base}/v1/ping`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ echo: 'hi' }) });
+    expect(ping.status).toBe(200);
+    expect(await ping.json()).toEqual({ ok: true, echo: 'hi' });
+    expect((await fetch(`${base}/v1/ping`, { method: 'POST' })).status).toBe(401);
+
+    // The sandbox, the worker and the database all take part in a crawl that runs to its end.
+    const small = await fetch(`${base}/v1/crawls`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'followers', target: { username: 'user_90' } }),
+    });
+    expect(small.status, await small.clone().text()).toBe(202);
+    const { id: smallId } = (await small.json()) as { id: string };
+    const finished = await waitFor(
+      async () => {
+        const crawl = (await (await fetch(`${base}/v1/crawls/${smallId}`, { headers: auth })).json()) as { status: string; items: number };
+        return crawl.status === 'completed' ? crawl : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, describe: () => output.text() },
+    );
+    expect(finished.items).toBe(90);
+
+    // A long crawl keeps a job active when the signal lands.
+    const long = await fetch(`${base}/v1/crawls`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'followers', target: { username: 'user_50000' } }),
+    });
+    expect(long.status).toBe(202);
+    const { id: longId } = (await long.json()) as { id: string };
+    // Past its first page: the signal lands in the middle of the crawl, not at its very start.
+    await waitFor(
+      async () => {
+        const crawl = (await (await fetch(`${base}/v1/crawls/${longId}`, { headers: auth })).json()) as { items: number };
+        return crawl.items > 0 && (await queues[QUEUE_NAMES.crawlFollowers].getJobCounts('active')).active === 1;
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+
+    const exited = once(started, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const signalledAt = Date.now();
+    started.kill('SIGTERM');
+    const [code, signal] = await exited;
+    const afterMs = Date.now() - signalledAt;
+
+    expect({ code, signal }, output.text()).toEqual({ code: 0, signal: null });
+    expect(afterMs).toBeLessThan(GRACE_MS + EXIT_SLACK_MS);
+    // Every child went with it: nothing answers on the API's or the sandbox's port any more.
+    expect(await portAnswers(port)).toBe(false);
+    expect(await portAnswers(sandboxPort)).toBe(false);
+    for (const name of ALL_QUEUE_NAMES) expect(await queues[name].getJobCounts('active'), name).toEqual({ active: 0 });
+    // The long crawl's next segment waits for the next start; it was handed over, not dropped.
+    const pending = await queues[QUEUE_NAMES.crawlFollowers].getJobCounts('waiting', 'delayed', 'prioritized');
+    expect((pending.waiting ?? 0) + (pending.delayed ?? 0) + (pending.prioritized ?? 0), JSON.stringify(pending)).toBe(1);
+  });
+});
