@@ -1,6 +1,204 @@
+import {
+  accounts,
+  cancelCrawl,
+  crawlItemsAfter,
+  crawlView,
+  decodePositionCursor,
+  encodePositionCursor,
+  findCrawl,
+  insertCrawl,
+  listCrawls,
+  requeueCrawls,
+  type CrawlCheckpointRow,
+  type CrawlRow,
+} from '@pubcrawl/db';
+import { crawlJobId, crawlQueueName, enqueueCrawl } from '@pubcrawl/queue';
+import {
+  crawlItemSchema,
+  crawlItemsQuerySchema,
+  crawlSchema,
+  createCrawlBodySchema,
+  errorEnvelopeSchema,
+  listCrawlsQuerySchema,
+  pageOf,
+  uuidParamsSchema,
+  type CrawlExportFormat,
+} from '@pubcrawl/schemas';
+import { toError } from '@pubcrawl/tiktok';
+import { eq } from 'drizzle-orm';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
+import { conflict, invalidInput, notFound } from '../errors';
+import { crawlItemsStream, STREAM_CONTENT_TYPES } from '../services/crawl-export';
 
-// Placeholder until its issue lands; registers no routes.
-export const crawlsRoutes = (_context: ApiContext): FastifyPluginAsyncZod =>
-  async function crawls() {};
+const NDJSON = 'application/x-ndjson';
+
+const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema, 409: errorEnvelopeSchema };
+
+export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
+  async function crawls(app) {
+    const { db } = context.db;
+
+    /** Postgres first, Redis second: a failed enqueue leaves a queued crawl the reconciler picks up. */
+    const enqueue = async (crawl: CrawlRow, segmentPages: number): Promise<void> => {
+      try {
+        await enqueueCrawl(context.queues, crawl, segmentPages);
+      } catch (e) {
+        context.logger.warn({ err: toError(e), crawlId: crawl.id }, 'could not enqueue the crawl; the reconciler will');
+      }
+    };
+
+    const load = async (id: string): Promise<{ crawl: CrawlRow; checkpoint: CrawlCheckpointRow | null }> => {
+      const found = await findCrawl(db, id);
+      if (found === null) throw notFound('Crawl');
+      return found;
+    };
+
+    app.post(
+      '/crawls',
+      {
+        schema: {
+          summary: 'Start a followers or hashtag crawl',
+          description: 'Answers 202 at once; the crawl runs in the workers. A followers crawl with an accountId reads /user/followers with that account key.',
+          body: createCrawlBodySchema,
+          response: { 202: crawlSchema, 400: errorEnvelopeSchema },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        if (body.kind === 'followers' && body.accountId !== undefined) await assertCrawlAccount(context, body.accountId);
+        const crawl = await db.transaction((tx) => insertCrawl(tx, body));
+        // Only a scheduled insert can collide (same schedule and fire time); an API insert cannot.
+        if (crawl === null) throw new Error('insertCrawl returned null for an API request');
+        await enqueue(crawl, 0);
+        const found = await load(crawl.id);
+        return reply.status(202).send(crawlView(found.crawl, found.checkpoint));
+      },
+    );
+
+    app.get(
+      '/crawls',
+      {
+        schema: {
+          summary: 'List crawls, newest first',
+          querystring: listCrawlsQuerySchema,
+          response: { 200: pageOf(crawlSchema), 400: errorEnvelopeSchema },
+        },
+      },
+      async (request) => {
+        const page = await listCrawls(db, request.query);
+        if (page === null) throw invalidInput('Invalid cursor', { cursor: 'is not a cursor this API returned' });
+        return { items: page.items.map(({ crawl, checkpoint }) => crawlView(crawl, checkpoint)), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/crawls/:id',
+      { schema: { summary: 'One crawl with its progress', params: uuidParamsSchema, response: { 200: crawlSchema, 404: errorEnvelopeSchema } } },
+      async (request) => {
+        const found = await load(request.params.id);
+        return crawlView(found.crawl, found.checkpoint);
+      },
+    );
+
+    app.post(
+      '/crawls/:id/cancel',
+      {
+        schema: {
+          summary: 'Cancel a queued, running or parked crawl',
+          description: 'A running crawl stops after the page in flight; what it stored so far stays.',
+          params: uuidParamsSchema,
+          response: { 200: crawlSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const found = await load(request.params.id);
+        const cancelled = await cancelCrawl(db, found.crawl.id);
+        if (cancelled === null) throw conflict(`A ${found.crawl.status} crawl cannot be cancelled`, { status: found.crawl.status });
+        if (found.checkpoint !== null) {
+          // Tidy only: a waiting job would otherwise start, see `cancelled` and stop. An active job
+          // is locked and stays; it stops at its next page.
+          const jobId = crawlJobId(cancelled, found.checkpoint.segmentPages);
+          await context.queues[crawlQueueName(cancelled.kind)].remove(jobId).catch((e: unknown) => {
+            context.logger.debug({ err: toError(e), jobId }, 'could not remove the cancelled crawl job');
+          });
+        }
+        return crawlView(cancelled, found.checkpoint);
+      },
+    );
+
+    app.post(
+      '/crawls/:id/resume',
+      {
+        schema: {
+          summary: 'Put a failed or cancelled crawl back in the queue, from its checkpoint',
+          params: uuidParamsSchema,
+          response: { 202: crawlSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const found = await load(request.params.id);
+        const [resumed] = await db.transaction((tx) => requeueCrawls(tx, { crawlId: found.crawl.id }, ['failed', 'cancelled']));
+        if (resumed === undefined) {
+          const hint = found.crawl.status === 'reauth_required' ? '; re-authorise its account to resume it' : '';
+          throw conflict(`A ${found.crawl.status} crawl cannot be resumed${hint}`, { status: found.crawl.status });
+        }
+        await enqueue(resumed.crawl, resumed.checkpoint.segmentPages);
+        return reply.status(202).send(crawlView(resumed.crawl, resumed.checkpoint));
+      },
+    );
+
+    app.get(
+      '/crawls/:id/items',
+      {
+        schema: {
+          summary: 'The crawled users or videos, in upstream order',
+          description:
+            'JSON pages with keyset pagination by default. With `Accept: application/x-ndjson` or `?format=ndjson`, or with `?format=csv`, streams every item of the crawl (limit and cursor are ignored).',
+          params: uuidParamsSchema,
+          querystring: crawlItemsQuerySchema,
+          response: { 200: pageOf(crawlItemSchema), 400: errorEnvelopeSchema, 404: errorEnvelopeSchema },
+        },
+      },
+      async (request, reply) => {
+        const { crawl } = await load(request.params.id);
+        const format = exportFormat(request.query.format, request.headers.accept);
+        if (format !== 'json') {
+          const stream = crawlItemsStream(db, crawl, format);
+          stream.on('error', (e: unknown) => request.log.error({ err: toError(e), crawlId: crawl.id }, 'crawl export stream failed'));
+          reply.type(STREAM_CONTENT_TYPES[format]);
+          if (format === 'csv') reply.header('content-disposition', `attachment; filename="crawl-${crawl.id}.csv"`);
+          // A stream skips the response schema (its lines are the objects the JSON pages carry), which
+          // the typed reply cannot express; the plain FastifyReply takes any payload.
+          return (reply as FastifyReply).send(stream);
+        }
+        const after = request.query.cursor === undefined ? -1 : decodePositionCursor(request.query.cursor);
+        if (after === null) throw invalidInput('Invalid cursor', { cursor: 'is not a cursor this API returned' });
+        const rows = await crawlItemsAfter(db, crawl, after, request.query.limit + 1);
+        const items = rows.slice(0, request.query.limit);
+        const last = items[items.length - 1];
+        return {
+          items: items.map((row) => ({ position: row.position, id: row.itemId, item: row.raw === null ? null : (JSON.parse(row.raw) as unknown) })),
+          nextCursor: rows.length > request.query.limit && last !== undefined ? encodePositionCursor(last.position) : null,
+        };
+      },
+    );
+  };
+
+/** `?format=` wins; otherwise an Accept header asking for NDJSON gets it. */
+function exportFormat(format: CrawlExportFormat | undefined, accept: string | undefined): CrawlExportFormat {
+  if (format !== undefined) return format;
+  return accept !== undefined && accept.toLowerCase().includes(NDJSON) ? 'ndjson' : 'json';
+}
+
+/** An authenticated crawl needs a TikAPI account that has an account key to send. */
+async function assertCrawlAccount(context: ApiContext, accountId: string): Promise<void> {
+  const [account] = await context.db.db
+    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
+  if (account === undefined) throw invalidInput('Unknown accountId', { accountId: 'no account has this id' });
+  if (account.provider !== 'tikapi') throw invalidInput('The account is not a TikAPI account', { accountId: `is a ${account.provider} account; crawls need a tikapi account` });
+  if (account.credentialsEncrypted === null) throw invalidInput('The account has no account key', { accountId: 'has no credentials; add its TikAPI account key first' });
+}

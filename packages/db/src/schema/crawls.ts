@@ -24,7 +24,7 @@ export const crawls = pgTable(
     generation: integer('generation').notNull().default(0),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
-    /** Why a completed crawl stopped: `exhausted`, `max_items`, `max_pages`. */
+    /** Why a completed crawl stopped: one of CRAWL_FINISH_REASONS (`exhausted`, `max_items`, `max_pages`, `list_limit`). */
     finishReason: text('finish_reason'),
     scheduleId: uuid('schedule_id').references(() => schedules.id, { onDelete: 'set null' }),
     fireTime: timestampTz('fire_time'),
@@ -57,6 +57,13 @@ export const crawlCheckpoints = pgTable('crawl_checkpoints', {
   hasMore: boolean('has_more').notNull().default(true),
   pages: integer('pages').notNull().default(0),
   items: integer('items').notNull().default(0),
+  /**
+   * The page count at which the current segment job was enqueued: it names the one job that should
+   * exist (`crawl-<id>-g<generation>-p<segmentPages>`). `pages` moves on while that job runs, so the
+   * reconciler could not compute the job id from it; a job whose segment is no longer this one is
+   * stale and steps aside.
+   */
+  segmentPages: integer('segment_pages').notNull().default(0),
   updatedAt: updatedAt(),
 });
 

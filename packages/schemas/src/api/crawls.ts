@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CRAWL_KINDS, CRAWL_STATUSES } from '../states';
+import { pageQuerySchema } from './common';
 
 const limits = {
   maxItems: z.number().int().min(1).max(100_000_000).optional(),
@@ -59,3 +60,29 @@ export const crawlSchema = z.object({
   updatedAt: z.string(),
 });
 export type CrawlResponse = z.infer<typeof crawlSchema>;
+
+export const listCrawlsQuerySchema = pageQuerySchema.extend({
+  status: z.enum(CRAWL_STATUSES).optional(),
+});
+export type ListCrawlsQuery = z.infer<typeof listCrawlsQuerySchema>;
+
+/** `json` pages; `ndjson` and `csv` stream every item of the crawl (limit and cursor are ignored). */
+export const CRAWL_EXPORT_FORMATS = ['json', 'ndjson', 'csv'] as const;
+export type CrawlExportFormat = (typeof CRAWL_EXPORT_FORMATS)[number];
+
+export const crawlItemsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  cursor: z.string().min(1).max(100).optional(),
+  format: z.enum(CRAWL_EXPORT_FORMATS).optional().describe('Default json; `Accept: application/x-ndjson` also selects ndjson'),
+});
+export type CrawlItemsQuery = z.infer<typeof crawlItemsQuerySchema>;
+
+export const crawlItemSchema = z.object({
+  /** 0-based, in upstream order. */
+  position: z.number().int(),
+  /** TikTok user id (followers) or video id (hashtag). */
+  id: z.string(),
+  /** The object as the upstream returned it (a follower row, or a video). */
+  item: z.unknown(),
+});
+export type CrawlItemResponse = z.infer<typeof crawlItemSchema>;

@@ -1,0 +1,188 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../client';
+
+/** A TikTok user as a followers page lists it; `raw` is the upstream row, stored untouched. */
+export interface CrawledUser {
+  id: string;
+  secUid: string | null;
+  uniqueId: string | null;
+  nickname: string | null;
+  followerCount: number | null;
+  raw: unknown;
+}
+
+/** A video as a hashtag page lists it; `raw` is the upstream object, stored untouched. */
+export interface CrawledVideo {
+  id: string;
+  authorId: string | null;
+  description: string | null;
+  postedAt: Date | null;
+  raw: unknown;
+}
+
+export type CrawledRows = { kind: 'followers'; users: CrawledUser[] } | { kind: 'hashtag'; videos: CrawledVideo[] };
+
+/** The checkpoint a page was fetched from; the page applies only if it is still the current one. */
+export interface CrawlPageGuard {
+  crawlId: string;
+  generation: number;
+  /** `crawl_checkpoints.pages` before this page. */
+  pages: number;
+  /** `crawl_checkpoints.segment_pages` of the job that fetched it. */
+  segmentPages: number;
+}
+
+export interface CrawlPageInput {
+  guard: CrawlPageGuard;
+  rows: CrawledRows;
+  /** The cursor and flag that follow this page upstream. */
+  next: { cursor: string | null; hasMore: boolean };
+  /** Insert at most this many new items (what is left of maxItems); null for no cap. */
+  maxNewItems: number | null;
+  /** Stored with the page when the page itself resolved the target (a hashtag name's id). */
+  resolvedId?: string | null;
+}
+
+export interface CrawlCheckpointState {
+  cursor: string | null;
+  hasMore: boolean;
+  pages: number;
+  items: number;
+}
+
+export type CrawlPageResult =
+  | { applied: true; inserted: number; checkpoint: CrawlCheckpointState }
+  /** The checkpoint moved on (another worker applied this page), or the crawl is no longer running. */
+  | { applied: false };
+
+/**
+ * Commits one crawled page: entities, crawl membership and the checkpoint that follows them, as ONE
+ * statement and therefore one transaction, so the checkpoint can never run ahead of or behind the data.
+ *
+ * Why one statement rather than BEGIN + four statements + COMMIT: each round trip costs as much as
+ * the work (a page is ~30 rows), and on a busy host the six round trips of the long form took longer
+ * than the page itself. The steps, in data-dependency order:
+ *
+ * - `guard` locks the checkpoint and the crawl row, and only if the checkpoint is still the one the
+ *   page was fetched from (`pages`, `segment_pages`, the generation, status running). Two workers
+ *   racing on one crawl (a stalled job taken over while its first owner still runs, a reconciler that
+ *   re-enqueued a segment) serialise here: the second waits for the lock, re-reads the row, finds
+ *   `pages` moved on, and the whole statement applies nothing. Holding the crawl row also makes a
+ *   concurrent cancel wait for the page instead of interleaving with it.
+ * - `entities` upserts the users or videos (only when `guard` found the checkpoint).
+ * - `fresh` picks the page's items this crawl has not stored yet, in upstream order, at most
+ *   `maxNewItems`; `added` numbers them from the checkpoint's item count, so positions stay dense
+ *   (an item listed twice upstream keeps its first position and leaves no hole).
+ * - `checkpoint` moves the cursor and counts only the rows `added` really inserted; the final UPDATE
+ *   mirrors the counts onto the crawl.
+ */
+export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promise<CrawlPageResult> {
+  const { guard } = input;
+  const { ordered, entities } = input.rows.kind === 'followers' ? upsertUsers(input.rows.users) : upsertVideos(input.rows.videos);
+  const result = await db.execute<{ cursor: string | null; has_more: boolean; pages: number; items: number; inserted: number }>(sql`
+    with guard as (
+      select cp.crawl_id, cp.items
+        from crawl_checkpoints cp
+        join crawls c on c.id = cp.crawl_id
+       where cp.crawl_id = ${guard.crawlId}
+         and cp.pages = ${guard.pages}
+         and cp.segment_pages = ${guard.segmentPages}
+         and c.generation = ${guard.generation}
+         and c.status = 'running'
+         for update of cp, c
+    ),
+    entities as (${entities}),
+    fresh as (
+      select t.item_id, t.ord
+        from unnest(${sql.param(ordered)}::text[]) with ordinality as t(item_id, ord)
+       where exists (select 1 from guard)
+         and not exists (select 1 from crawl_items seen where seen.crawl_id = ${guard.crawlId} and seen.item_id = t.item_id)
+       order by t.ord
+       limit ${input.maxNewItems}::int
+    ),
+    added as (
+      insert into crawl_items (crawl_id, item_id, position)
+      select guard.crawl_id, fresh.item_id, guard.items + (row_number() over (order by fresh.ord))::int - 1
+        from fresh cross join guard
+      on conflict do nothing
+      returning 1
+    ),
+    checkpoint as (
+      update crawl_checkpoints cp
+         set cursor = ${input.next.cursor}, has_more = ${input.next.hasMore}, pages = cp.pages + 1,
+             items = cp.items + (select count(*) from added)::int, updated_at = now()
+        from guard
+       where cp.crawl_id = guard.crawl_id
+      returning cp.cursor, cp.has_more, cp.pages, cp.items, (select count(*) from added)::int as inserted
+    )
+    update crawls
+       set pages = checkpoint.pages, items = checkpoint.items, resolved_id = coalesce(${input.resolvedId ?? null}, crawls.resolved_id), updated_at = now()
+      from checkpoint
+     where crawls.id = ${guard.crawlId}
+    returning checkpoint.cursor, checkpoint.has_more, checkpoint.pages, checkpoint.items, checkpoint.inserted`);
+  const row = result.rows[0];
+  if (row === undefined) return { applied: false };
+  return { applied: true, inserted: row.inserted, checkpoint: { cursor: row.cursor, hasMore: row.has_more, pages: row.pages, items: row.items } };
+}
+
+/**
+ * Rows of one statement must have distinct ids (ON CONFLICT DO UPDATE cannot touch a row twice),
+ * and are sorted by id so two crawls upserting overlapping users lock them in the same order and
+ * cannot deadlock. Returns the page's item ids in upstream order, first occurrence kept.
+ */
+function distinctInOrder<Row extends { id: string }>(rows: readonly Row[]): { ordered: string[]; sorted: Row[] } {
+  const byId = new Map<string, Row>();
+  const ordered: string[] = [];
+  for (const row of rows) {
+    if (!byId.has(row.id)) ordered.push(row.id);
+    // The last copy wins, as it would upstream if the list changed while we read it.
+    byId.set(row.id, row);
+  }
+  const sorted = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { ordered, sorted };
+}
+
+/**
+ * The users of a followers page, as one multi-row upsert (unnest turns parallel arrays into rows).
+ * The WHERE skips rewriting a row whose raw object did not change, which is most of them when the
+ * same audience is crawled again.
+ */
+function upsertUsers(users: readonly CrawledUser[]): { ordered: string[]; entities: SQL } {
+  const { ordered, sorted } = distinctInOrder(users);
+  const entities = sql`
+    insert into tiktok_users (id, sec_uid, unique_id, nickname, follower_count, raw)
+    select u.* from unnest(
+      ${sql.param(sorted.map((user) => user.id))}::text[],
+      ${sql.param(sorted.map((user) => user.secUid))}::text[],
+      ${sql.param(sorted.map((user) => user.uniqueId))}::text[],
+      ${sql.param(sorted.map((user) => user.nickname))}::text[],
+      ${sql.param(sorted.map((user) => user.followerCount))}::int[],
+      ${sql.param(sorted.map((user) => JSON.stringify(user.raw)))}::jsonb[]) as u
+     where exists (select 1 from guard)
+    on conflict (id) do update
+       set sec_uid = excluded.sec_uid, unique_id = excluded.unique_id, nickname = excluded.nickname,
+           follower_count = excluded.follower_count, raw = excluded.raw, updated_at = now()
+     where tiktok_users.raw is distinct from excluded.raw
+    returning 1`;
+  return { ordered, entities };
+}
+
+/** The videos of a hashtag page, as one multi-row upsert. */
+function upsertVideos(videos: readonly CrawledVideo[]): { ordered: string[]; entities: SQL } {
+  const { ordered, sorted } = distinctInOrder(videos);
+  const entities = sql`
+    insert into tiktok_videos (id, author_id, description, posted_at, raw)
+    select v.* from unnest(
+      ${sql.param(sorted.map((video) => video.id))}::text[],
+      ${sql.param(sorted.map((video) => video.authorId))}::text[],
+      ${sql.param(sorted.map((video) => video.description))}::text[],
+      ${sql.param(sorted.map((video) => video.postedAt?.toISOString() ?? null))}::timestamptz[],
+      ${sql.param(sorted.map((video) => JSON.stringify(video.raw)))}::jsonb[]) as v
+     where exists (select 1 from guard)
+    on conflict (id) do update
+       set author_id = excluded.author_id, description = excluded.description, posted_at = excluded.posted_at,
+           raw = excluded.raw, updated_at = now()
+     where tiktok_videos.raw is distinct from excluded.raw
+    returning 1`;
+  return { ordered, entities };
+}
