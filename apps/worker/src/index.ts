@@ -3,3 +3,4 @@ export { workerEnvSchema, type WorkerEnv } from './env';
 export { startWorkers, type RunningWorkers } from './runner';
 export { reconcileOnce, startReconcilers } from './reconcilers/index';
 export { signWebhookBody } from './processors/webhooks';
+export { fetchCrawlPage, type CrawlSource, type FetchedPage } from './crawls/fetch-page';

@@ -10,6 +10,25 @@ export {
 } from './migrate';
 export { CredentialsCipher } from './credentials';
 export { afterCursorAsc, afterCursorDesc, decodeCursor, encodeCursor, pageOf, type KeysetCursor } from './queries/pagination';
-export { IllegalPostTransition, recordPostCreated, transitionPost, type PostPatch, type PostRow, type TransitionDetails } from './queries/posts';
+export {
+  IllegalPostTransition,
+  findPost,
+  parkScheduledPosts,
+  postEventView,
+  postTimeline,
+  postView,
+  recordPostCreated,
+  recordPostNote,
+  transitionPost,
+  type PostEventRow,
+  type PostPatch,
+  type PostRow,
+  type TransitionDetails,
+} from './queries/posts';
+export { accountReauthDedupeKey, accountView, findAccount, type AccountRow } from './queries/accounts';
 export { crawlView, findCrawl, insertCrawl, isUniqueViolation, type CrawlCheckpointRow, type CrawlOrigin, type CrawlRow } from './queries/crawls';
 export { recordWebhookEvent } from './queries/webhooks';
+export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type CrawledUser, type CrawledVideo, type CrawlPageGuard, type CrawlPageInput, type CrawlPageResult } from './queries/crawl-pages';
+export { activeCrawlSegments, advanceCrawlSegment, cancelCrawl, finishCrawl, listCrawls, markAccountReauthRequired, recordCrawlResolvedId, requeueCrawls, startCrawlRun, type ActiveCrawlSegment, type CrawlOutcome, type SegmentGuard } from './queries/crawl-lifecycle';
+export { crawlItemsAfter, decodePositionCursor, encodePositionCursor, type CrawlItemRow } from './queries/crawl-items';
+export { deleteSchedule, enabledSchedules, enabledSchedulesDigest, findSchedule, findScheduleRun, fireSchedule, insertSchedule, listScheduleRuns, listSchedules, scheduleCrawlSpec, scheduleRunView, scheduleView, schedulesWithWaitingRuns, startWaitingRun, updateSchedule, type EnabledSchedule, type FireResult, type ScheduleRow, type ScheduleRunRow, type ScheduleTick, type ScheduleTrigger } from './queries/schedules';

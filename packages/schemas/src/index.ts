@@ -3,3 +3,7 @@ export * from './jobs';
 export * from './api/common';
 export * from './api/accounts';
 export * from './api/crawls';
+export * from './crawl-transitions';
+export * from './api/posts';
+export * from './api/schedules';
+export * from './cron';

@@ -28,8 +28,10 @@ export const FINAL_POST_STATUSES = ['published', 'failed', 'unconfirmed', 'cance
 export const ACTIVE_POST_STATUSES = ['scheduled', 'publishing', 'processing'] as const satisfies readonly PostStatus[];
 
 /**
- * Allowed transitions. `publishing -> scheduled` is a transient failure before the provider accepted
- * the post (backoff); `unconfirmed|failed -> scheduled` is only reachable through the operator's retry.
+ * Allowed transitions. `publishing -> scheduled` is a refusal before the provider accepted the post
+ * (429, transient error: backoff); `unconfirmed|failed -> scheduled` is only reachable through the
+ * operator's retry. `unconfirmed -> processing` is a provider answer that arrived after we had given
+ * the call up for lost: its publish id is the truth, so it is kept and polled.
  */
 export const POST_TRANSITIONS: Readonly<Record<PostStatus, readonly PostStatus[]>> = {
   scheduled: ['publishing', 'cancelled', 'reauth_required', 'failed'],
@@ -38,7 +40,7 @@ export const POST_TRANSITIONS: Readonly<Record<PostStatus, readonly PostStatus[]
   reauth_required: ['scheduled', 'processing', 'cancelled'],
   published: [],
   failed: ['scheduled'],
-  unconfirmed: ['scheduled', 'published', 'failed'],
+  unconfirmed: ['scheduled', 'processing', 'published', 'failed'],
   cancelled: [],
 };
 

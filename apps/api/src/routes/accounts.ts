@@ -1,6 +1,131 @@
+import { accounts, accountView, afterCursorDesc, CredentialsCipher, decodeCursor, findAccount, pageOf as pageRows } from '@pubcrawl/db';
+import {
+  accountSchema,
+  createAccountBodySchema,
+  errorEnvelopeSchema,
+  pageOf,
+  pageQuerySchema,
+  reauthorizeAccountBodySchema,
+  uuidParamsSchema,
+  type CreateAccountBody,
+} from '@pubcrawl/schemas';
+import { desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { ApiContext } from '../context';
+import { conflict, invalidInput, notFound } from '../errors';
+import { isUniqueViolation } from '../services/unique-violation';
+import { resumeParkedWork } from '../services/resume-parked';
 
-// Placeholder until its issue lands; registers no routes.
-export const accountsRoutes = (_context: ApiContext): FastifyPluginAsyncZod =>
-  async function accounts() {};
+const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
+
+const reauthorizedSchema = accountSchema.extend({
+  resumed: z.object({ posts: z.number().int(), crawls: z.number().int() }).describe('Parked work put back in the queue'),
+});
+
+/** Credentials are stored only when there is something in them; `{}` means "none". */
+function encryptCredentials(cipher: CredentialsCipher, credentials: CreateAccountBody['credentials']): string | null {
+  if (credentials === undefined || Object.values(credentials).every((value) => value === undefined)) return null;
+  return cipher.encrypt(credentials);
+}
+
+export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
+  async function accountsPlugin(app) {
+    const { db } = context.db;
+    const cipher = CredentialsCipher.fromConfig(context.env.CREDENTIALS_KEY, context.env.DATABASE_URL);
+
+    app.post(
+      '/accounts',
+      {
+        schema: {
+          summary: 'Register an account. Credentials are stored encrypted and never returned',
+          body: createAccountBodySchema,
+          response: { 201: accountSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        try {
+          const [row] = await db
+            .insert(accounts)
+            .values({
+              label: body.label,
+              provider: body.provider,
+              externalId: body.externalId,
+              credentialsEncrypted: encryptCredentials(cipher, body.credentials),
+            })
+            .returning();
+          if (row === undefined) throw new Error('insert returned no row');
+          return reply.status(201).send(accountView(row));
+        } catch (caught) {
+          if (isUniqueViolation(caught)) throw conflict(`A ${body.provider} account with this externalId already exists`, { externalId: 'already registered' });
+          throw caught;
+        }
+      },
+    );
+
+    app.get(
+      '/accounts',
+      {
+        schema: {
+          summary: 'List accounts, newest first (keyset pagination)',
+          querystring: pageQuerySchema,
+          response: { 200: pageOf(accountSchema), ...errors },
+        },
+      },
+      async (request) => {
+        const { limit, cursor } = request.query;
+        const after = cursor === undefined ? null : decodeCursor(cursor);
+        if (cursor !== undefined && after === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
+        const rows = await db
+          .select()
+          .from(accounts)
+          .where(after === null ? undefined : afterCursorDesc(accounts.createdAt, accounts.id, after))
+          .orderBy(desc(accounts.createdAt), desc(accounts.id))
+          .limit(limit + 1);
+        const page = pageRows(rows, limit);
+        return { items: page.items.map(accountView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/accounts/:id',
+      { schema: { summary: 'One account', params: uuidParamsSchema, response: { 200: accountSchema, ...errors } } },
+      async (request) => {
+        const account = await findAccount(db, request.params.id);
+        if (account === null) throw notFound('Account');
+        return accountView(account);
+      },
+    );
+
+    app.post(
+      '/accounts/:id/reauthorize',
+      {
+        schema: {
+          summary: 'Mark an account active again (optionally with new credentials) and resume everything parked on it',
+          params: uuidParamsSchema,
+          body: reauthorizeAccountBodySchema.nullish(),
+          response: { 200: reauthorizedSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const credentials = request.body?.credentials;
+        const [row] = await db
+          .update(accounts)
+          .set({
+            status: 'active',
+            reauthReason: null,
+            reauthRequiredAt: null,
+            ...(credentials === undefined ? {} : { credentialsEncrypted: encryptCredentials(cipher, credentials) }),
+            updatedAt: new Date(),
+          })
+          .where(eq(accounts.id, request.params.id))
+          .returning();
+        if (row === undefined) throw notFound('Account');
+        // The account is active (committed) before anything resumes, so a resumed job that runs at
+        // once sees an active account rather than parking again.
+        const resumed = await resumeParkedWork(context, row.id);
+        return { ...accountView(row), resumed };
+      },
+    );
+  };

@@ -1,9 +1,127 @@
+import { posts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { publishStatusJobSchema } from '@pubcrawl/schemas';
+import { accountScope, Permanent, RateLimited, SessionExpired, toError, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
+import { endPost, jobGeneration, loadPostWithAccount, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
 import type { Processor } from './index';
 
-// Placeholder until its issue lands: fails loudly rather than pretending to work.
-export function createPublishStatusProcessor(_context: WorkerContext): Processor<'publish-status'> {
-  return async () => {
-    throw new Error('the publish-status processor is not built yet');
+type StatusJob = Job<{ postId: string }>;
+
+/**
+ * Polls the provider for a submitted post until it is published or failed. ONE job per post and
+ * generation (`status-<post>-<generation>`) re-schedules itself with moveToDelayed + DelayedError,
+ * so polling never burns an attempt, the job id stays stable for the reconciler, and the schedule is
+ * bounded: PUBLISH_STATUS_FIRST_INTERVAL_MS doubling to PUBLISH_STATUS_MAX_INTERVAL_MS, and a
+ * `status_timeout` failure once `pollDeadlineAt` (PUBLISH_STATUS_HORIZON after submission) passes.
+ */
+export function createPublishStatusProcessor(context: WorkerContext): Processor<'publish-status'> {
+  return async (job, token) => {
+    const payload = publishStatusJobSchema.safeParse(job.data);
+    // Debris of lost Redis state (see the publish processor); the reconciler rebuilds the real job.
+    if (!payload.success) throw new UnrecoverableError(`invalid publish-status job payload: ${payload.error.message}`);
+    const { postId } = payload.data;
+    const loaded = await loadPostWithAccount(context.db.db, postId);
+    if (loaded === null) return { skipped: 'post not found' };
+    const { account } = loaded;
+    let { post } = loaded;
+    const generation = jobGeneration(job.id);
+    if (generation !== null && generation !== post.generation) return { skipped: `stale generation ${generation}` };
+    if (post.status !== 'processing') return { skipped: post.status };
+    const { publishId } = post;
+    if (publishId === null) {
+      await endPost(context, post, ['processing'], 'failed', { code: 'missing_publish_id', message: 'the post is processing but has no publish id to poll' });
+      return { failed: 'missing_publish_id' };
+    }
+    if (account.status !== 'active') {
+      await parkWithAccount(context, post, ['processing']);
+      return { parked: 'account reauth_required' };
+    }
+    post = await ensureDeadline(context, post);
+
+    await waitForQuota(job, token, await context.limiter.acquire(context.posting.scopesFor('status', account.externalId)));
+    let status: PublishStatusResult;
+    try {
+      status = await context.posting.getStatus(account.externalId, publishId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+    } catch (caught) {
+      return handleStatusError(context, job, token, post, account, toError(caught));
+    }
+
+    switch (status.status) {
+      case 'PUBLISH_COMPLETE':
+      case 'SEND_TO_USER_INBOX':
+        await endPost(context, post, ['processing'], 'published', {
+          code: status.status === 'PUBLISH_COMPLETE' ? 'publish_complete' : 'sent_to_inbox',
+          message: status.status,
+          data: { status: status.status, ...(status.publicUrl === undefined ? {} : { publicUrl: status.publicUrl }) },
+          patch: { publicUrl: status.publicUrl ?? post.publicUrl },
+        });
+        return { published: status.status };
+      case 'FAILED': {
+        const reason = status.failReason ?? 'publish_failed';
+        await endPost(context, post, ['processing'], 'failed', {
+          code: reason,
+          message: `the provider reported FAILED${status.failReason === undefined ? ' without a reason' : `: ${status.failReason}`}`,
+          data: { status: status.status, failReason: status.failReason ?? null },
+        });
+        return { failed: reason };
+      }
+      default:
+        return pollAgain(context, job, token, post, `still ${status.status}`);
+    }
   };
+}
+
+/** Posts resumed after a reauthorize come back without a deadline: the parked time does not count. */
+async function ensureDeadline(context: WorkerContext, post: PostRow): Promise<PostRow> {
+  if (post.pollDeadlineAt !== null) return post;
+  const [row] = await context.db.db
+    .update(posts)
+    .set({ pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) })
+    .where(and(eq(posts.id, post.id), isNull(posts.pollDeadlineAt)))
+    .returning();
+  return row ?? post;
+}
+
+/**
+ * The next poll, or `status_timeout` once the deadline has passed. The poll count is the job's own
+ * `attemptsStarted` (each delayed wake-up is a start), so the interval doubles without any state.
+ */
+async function pollAgain(context: WorkerContext, job: StatusJob, token: string | undefined, post: PostRow, why: string): Promise<unknown> {
+  const now = Date.now();
+  const deadline = post.pollDeadlineAt?.getTime() ?? now;
+  if (now >= deadline) {
+    await endPost(context, post, ['processing'], 'failed', {
+      code: 'status_timeout',
+      message: `the provider did not report a final status within ${Math.round(context.env.PUBLISH_STATUS_HORIZON / 1000)} s of submission (${why})`,
+    });
+    return { failed: 'status_timeout' };
+  }
+  const polls = Math.max(1, job.attemptsStarted);
+  const interval = Math.min(context.env.PUBLISH_STATUS_MAX_INTERVAL_MS, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS * 2 ** Math.min(polls, 30));
+  // The last poll lands on the deadline itself, so a post that completes just in time still counts.
+  await job.moveToDelayed(Math.min(now + interval, deadline), token);
+  throw new DelayedError(`polling again: ${why}`);
+}
+
+async function handleStatusError(context: WorkerContext, job: StatusJob, token: string | undefined, post: PostRow, account: AccountRow, error: Error): Promise<unknown> {
+  if (error instanceof RateLimited) {
+    const scope = error.scope ?? accountScope('status', account.externalId);
+    const waitMs = publishRetryAfterMs(error);
+    await context.limiter.block(scope, waitMs);
+    return waitForQuota(job, token, { granted: false, waitMs, scope });
+  }
+  if (error instanceof SessionExpired) {
+    // The publish id is kept: after reauthorize the post resumes polling, it is not re-sent.
+    await parkForExpiredSession(context, post, ['processing'], account, error.message);
+    return { parked: 'session expired' };
+  }
+  if (error instanceof Permanent) {
+    await endPost(context, post, ['processing'], 'failed', { code: upstreamErrorCode(error), message: `the status of publish ${post.publishId ?? ''} cannot be read: ${error.message}` });
+    return { failed: upstreamErrorCode(error) };
+  }
+  // Transient (and Ambiguous, which a GET cannot really be): the deadline bounds how long we keep asking.
+  context.logger.warn({ err: error, postId: post.id }, 'status poll failed; polling again');
+  return pollAgain(context, job, token, post, error.message);
 }

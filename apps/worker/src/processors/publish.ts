@@ -1,9 +1,293 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { posts, postView, recordPostNote, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
+import { publishJobSchema } from '@pubcrawl/schemas';
+import {
+  accountScope,
+  Ambiguous,
+  CreatePostResponse,
+  Permanent,
+  RateLimited,
+  SessionExpired,
+  toError,
+  Transient,
+  UpstreamError,
+  waitForQuota,
+  type CreatePostResult,
+} from '@pubcrawl/tiktok';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
+import { dispatchEvents, recordEvent } from '../events';
+import {
+  endPost,
+  ensureStatusPoll,
+  inFlightSettledAt,
+  jobGeneration,
+  loadPostWithAccount,
+  parkForExpiredSession,
+  parkWithAccount,
+  publishRetryAfterMs,
+  upstreamErrorCode,
+} from '../publishing/outcomes';
+import { publishLane, type PublishLane } from '../publishing/publish-lane';
+import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
 
-// Placeholder until its issue lands: fails loudly rather than pretending to work.
-export function createPublishProcessor(_context: WorkerContext): Processor<'publish'> {
-  return async () => {
-    throw new Error('the publish processor is not built yet');
+/**
+ * Publishes one post, with an exactly-once effect on the provider:
+ *
+ * 1. `scheduled -> publishing` commits (attempts + 1, submittedAt) BEFORE the provider is called,
+ *    and only the worker whose guarded transition succeeded makes the call.
+ * 2. The answer's publish_id commits in ONE transaction with `publishing -> processing`.
+ * 3. A job that finds `publishing` without a publish_id cannot know whether the call went out (the
+ *    process died mid-call): the post becomes `unconfirmed` and is never re-sent automatically.
+ *
+ * Refusals (429, expired session, transient errors) prove the provider did nothing, so the post
+ * goes back to `scheduled` (or parks) and may be sent again.
+ */
+export function createPublishProcessor(context: WorkerContext): Processor<'publish'> {
+  return async (job, token) => {
+    const payload = publishJobSchema.safeParse(job.data);
+    // A job hash without a valid payload is debris of lost Redis state; the reconciler rebuilds the
+    // real job from Postgres, so this one is failed for good rather than retried.
+    if (!payload.success) throw new UnrecoverableError(`invalid publish job payload: ${payload.error.message}`);
+    const { postId } = payload.data;
+    const lane = publishLane(context);
+    const loaded = await loadPostWithAccount(lane.db.db, postId);
+    if (loaded === null) return { skipped: 'post not found' };
+    const { post, account } = loaded;
+    // A job of an older generation (an operator retried or the account was resumed since) must not
+    // act: the current generation's own job does.
+    const generation = jobGeneration(job.id);
+    if (generation !== null && generation !== post.generation) return { skipped: `stale generation ${generation}` };
+
+    switch (post.status) {
+      case 'scheduled':
+        return submit(context, lane, job, token, post, account);
+      case 'publishing':
+        return resolveInterrupted(context, lane.db.db, job, token, post);
+      case 'processing':
+        // A retry of a job that crashed after recording the publish id: skip straight to polling.
+        await ensureStatusPoll(context, post, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
+        return { skipped: 'already submitted' };
+      default:
+        return { skipped: post.status };
+    }
   };
+}
+
+type PublishJob = Job<{ postId: string }>;
+
+async function submit(context: WorkerContext, lane: PublishLane, job: PublishJob, token: string | undefined, post: PostRow, account: AccountRow): Promise<unknown> {
+  const db = lane.db.db;
+  if (account.status !== 'active') {
+    await parkWithAccount(context, post, ['scheduled'], db);
+    return { parked: 'account reauth_required' };
+  }
+  if (account.provider !== 'posting') {
+    await endPost(context, post, ['scheduled'], 'failed', { code: 'wrong_provider', message: `account ${account.id} is a ${account.provider} account; only posting accounts can publish` }, db);
+    return { failed: 'wrong_provider' };
+  }
+  // Everything that can be decided without the provider is decided before `publishing` commits, so
+  // the window in which a crash leaves the outcome unknown holds nothing but the HTTP call.
+  const built = toPostingBody(post, account);
+  if (!built.ok) {
+    await endPost(context, post, ['scheduled'], 'failed', { code: 'invalid_request', message: built.message }, db);
+    return { failed: 'invalid_request' };
+  }
+  await waitForQuota(job, token, await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
+
+  const claimed = await claim(db, post);
+  if (claimed === null) return { skipped: 'post moved on before submission' };
+
+  let result: CreatePostResult;
+  try {
+    // Bounded as a whole (not only per phase), so `inFlightSettledAt` is a true upper bound.
+    result = await lane.posting.createPost(built.body, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+  } catch (caught) {
+    return handleRefusalOrUnknown(context, db, job, token, claimed, account, toError(caught));
+  }
+  return recordSubmitted(context, db, claimed, result);
+}
+
+/** `scheduled -> publishing`, counting the attempt; null when someone else moved the post first. */
+async function claim(db: Database, post: PostRow): Promise<PostRow | null> {
+  return transitionPost(db, post.id, ['scheduled'], 'publishing', {
+    code: 'submitting',
+    message: null,
+    attemptsDelta: 1,
+    generation: post.generation,
+    patch: { submittedAt: new Date() },
+  });
+}
+
+/**
+ * Records the provider's answer. Retried a few times, because losing this write after the provider
+ * accepted the post turns a published post into an unconfirmed one.
+ */
+async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed: PostRow, result: CreatePostResult): Promise<unknown> {
+  const parsed = CreatePostResponse.safeParse(result.raw);
+  const publicUrl = parsed.success ? (parsed.data.data.public_post_url ?? null) : null;
+  const to = publicUrl === null ? 'processing' : 'published';
+  const delays = [0, 250, 1_000, 3_000];
+  let lastError: Error | null = null;
+  for (const [attempt, delay] of delays.entries()) {
+    if (delay > 0) await sleep(delay);
+    try {
+      // The first try uses the publish lane; if that pool is unusable, the shared one.
+      const db = attempt === 0 ? laneDb : context.db.db;
+      const outcome = await writeSubmitted(context, db, claimed, result, to, publicUrl);
+      if (outcome.row?.status === 'processing') await ensureStatusPoll(context, outcome.row, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
+      await dispatchEvents(context, [outcome.delivery]);
+      return { publishId: result.publishId, status: outcome.row?.status ?? 'late' };
+    } catch (caught) {
+      lastError = toError(caught);
+      context.logger.warn({ err: lastError, postId: claimed.id, publishId: result.publishId }, 'could not record the publish id yet; retrying');
+    }
+  }
+  context.logger.error({ err: lastError, postId: claimed.id, publishId: result.publishId }, 'the provider accepted the post but the publish id could not be recorded');
+  throw lastError ?? new Error('could not record the publish id');
+}
+
+async function writeSubmitted(
+  context: WorkerContext,
+  db: Database,
+  claimed: PostRow,
+  result: CreatePostResult,
+  to: 'processing' | 'published',
+  publicUrl: string | null,
+): Promise<{ row: PostRow | null; delivery: string | null }> {
+  const details = {
+    code: 'submitted',
+    message: null,
+    data: { publishId: result.publishId, mediaType: result.mediaType },
+    patch: {
+      publishId: result.publishId,
+      publicUrl,
+      pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON),
+      lastErrorCode: null,
+      lastErrorMessage: null,
+    },
+  };
+  // `unconfirmed` too: an answer that arrives after the post was given up for lost is the truth.
+  const from = ['publishing', 'unconfirmed'] as const;
+  // The common case is one statement with no transaction around it: this write closes the window in
+  // which a crash would leave the post unconfirmed, so it should not wait for more round trips.
+  const needsEvent = to === 'published' && context.env.WEBHOOK_URL !== undefined;
+  if (!needsEvent) {
+    const row = await transitionPost(db, claimed.id, from, to, details);
+    if (row !== null) return { row, delivery: null };
+  }
+  return db.transaction(async (tx) => {
+    const row = needsEvent ? await transitionPost(tx, claimed.id, from, to, details) : null;
+    if (row !== null) {
+      const delivery = await recordEvent(context, tx, 'post.published', postView(row), `post.published:${row.id}:${row.generation}`);
+      return { row, delivery };
+    }
+    const [current] = await tx.select().from(posts).where(eq(posts.id, claimed.id)).for('update');
+    // Our own earlier attempt at this write committed after all (its connection broke after COMMIT).
+    if (current === undefined || current.publishId === result.publishId) return { row: current ?? null, delivery: null };
+    // An operator retried (or cancelled) the post meanwhile. Keep the fact on its timeline.
+    await recordPostNote(tx, current, {
+      code: 'late_publish_id',
+      message: `the provider accepted generation ${claimed.generation} as ${result.publishId} after the post had moved on`,
+      data: { publishId: result.publishId, generation: claimed.generation },
+    });
+    return { row: null, delivery: null };
+  });
+}
+
+/**
+ * The provider did not accept the post. Which error class it is decides whether the request was
+ * refused (safe to send again later) or may have been acted on (never re-sent).
+ */
+async function handleRefusalOrUnknown(
+  context: WorkerContext,
+  db: Database,
+  job: PublishJob,
+  token: string | undefined,
+  claimed: PostRow,
+  account: AccountRow,
+  error: Error,
+): Promise<unknown> {
+  // A refused request is not an attempt: the provider did nothing with it.
+  const uncount = { attemptsDelta: -1, patch: { submittedAt: null } };
+
+  if (error instanceof RateLimited) {
+    const scope = error.scope ?? accountScope('publish', account.externalId);
+    const waitMs = publishRetryAfterMs(error);
+    await context.limiter.block(scope, waitMs);
+    await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'rate_limited', message: error.message, data: { retryAfterMs: waitMs }, ...uncount });
+    // Waits in `delayed` with attemptsMade unchanged, and never before the provider said to.
+    return waitForQuota(job, token, { granted: false, waitMs, scope });
+  }
+
+  if (error instanceof SessionExpired) {
+    await parkForExpiredSession(context, claimed, ['publishing'], account, error.message, uncount, db);
+    return { parked: 'session expired' };
+  }
+
+  if (error instanceof Transient) {
+    const lastAttempt = claimed.attempts >= context.env.PUBLISH_ATTEMPTS || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const code = upstreamErrorCode(error);
+    if (lastAttempt) {
+      await endPost(context, claimed, ['publishing'], 'failed', { code, message: `gave up after ${claimed.attempts} attempts: ${error.message}` }, db);
+      return { failed: code };
+    }
+    await transitionPost(db, claimed.id, ['publishing'], 'scheduled', {
+      code,
+      message: error.message,
+      patch: { submittedAt: null, lastErrorCode: code, lastErrorMessage: error.message },
+    });
+    // BullMQ retries it with exponential backoff and full jitter (the job catalog's policy).
+    throw error;
+  }
+
+  if (error instanceof Permanent) {
+    const code = upstreamErrorCode(error);
+    await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus } }, db);
+    return { failed: code };
+  }
+
+  // Ambiguous, or something we did not expect from the call: either way the request may have
+  // reached the provider, so the only safe answer is to say so and never send it again.
+  const message = error instanceof UpstreamError ? error.message : `the publish call ended with an unexpected error: ${error.message}`;
+  await endPost(context, claimed, ['publishing'], 'unconfirmed', { code: error instanceof Ambiguous ? upstreamErrorCode(error) : 'outcome_unknown', message }, db);
+  return { unconfirmed: true };
+}
+
+/**
+ * The post is `publishing`: a previous run of this job (or a twin enqueued after a Redis flush)
+ * claimed it and then stopped hearing from it. With a publish id, only polling is left. Without
+ * one, the call may be live in another process, so wait until it must have ended; after that the
+ * outcome is unknown for good.
+ */
+async function resolveInterrupted(context: WorkerContext, db: Database, job: PublishJob, token: string | undefined, post: PostRow): Promise<unknown> {
+  if (post.publishId !== null) {
+    const row = await transitionPost(db, post.id, ['publishing'], 'processing', {
+      code: 'submitted',
+      message: 'publish id found on a retried job',
+      patch: { pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) },
+    });
+    if (row !== null) await ensureStatusPoll(context, row, 0);
+    return { resumed: 'polling' };
+  }
+  const settledAt = inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS);
+  if (Date.now() < settledAt) {
+    await job.moveToDelayed(settledAt, token);
+    throw new DelayedError('a publish call for this post may still be in flight');
+  }
+  await endPost(
+    context,
+    post,
+    ['publishing'],
+    'unconfirmed',
+    {
+      code: 'outcome_unknown',
+      message:
+        'the worker stopped while the publish call was in flight (crash, kill or lost Redis state); the provider may or may not have the post, so it is not re-sent automatically',
+    },
+    db,
+  );
+  return { unconfirmed: true };
 }

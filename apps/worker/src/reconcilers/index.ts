@@ -1,4 +1,6 @@
 import type { WorkerContext } from '../context';
+import { reconcileCrawls } from './crawls';
+import { reconcilePosts } from './posts';
 import { reconcileWebhooks } from './webhooks';
 
 /** One reconciliation pass: each function re-enqueues rows that should have a job but have none. */
@@ -11,6 +13,8 @@ export type Reconciler = (context: WorkerContext) => Promise<number>;
  */
 export const reconcilers: Record<string, Reconciler> = {
   webhooks: reconcileWebhooks,
+  crawls: reconcileCrawls,
+  posts: reconcilePosts,
 };
 
 export async function reconcileOnce(context: WorkerContext): Promise<Record<string, number>> {

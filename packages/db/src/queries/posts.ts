@@ -1,5 +1,5 @@
-import { canTransitionPost, type PostStatus } from '@pubcrawl/schemas';
-import { and, eq, inArray } from 'drizzle-orm';
+import { canTransitionPost, postRequestSchema, type PostEventResponse, type PostResponse, type PostStatus } from '@pubcrawl/schemas';
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { postEvents, posts } from '../schema';
 
@@ -16,6 +16,10 @@ export interface TransitionDetails {
   message?: string | null;
   data?: Record<string, unknown> | null;
   patch?: PostPatch;
+  /** Added to `attempts` in the same statement (+1 when a call is made, -1 when it was refused). */
+  attemptsDelta?: number;
+  /** Only move the post if it is still this generation (a stale job must not act on a new one). */
+  generation?: number;
 }
 
 export class IllegalPostTransition extends Error {
@@ -29,9 +33,14 @@ export class IllegalPostTransition extends Error {
 }
 
 /**
- * Moves a post from one of `from` to `to` and appends its event, in the caller's transaction.
- * The conditional UPDATE is the concurrency guard: if another worker (or the API) moved the post
- * first, nothing is written and `null` comes back, so two racing actors can never both act.
+ * Moves a post from one of `from` to `to` and appends its event, as ONE statement (safe outside a
+ * transaction; inside the caller's, it commits with whatever else the caller writes). The locked
+ * `from` check is the concurrency guard: if another worker (or the API) moved the post first,
+ * nothing is written and `null` comes back, so two racing actors can never both act.
+ *
+ * One statement rather than select-update-insert because this sits on the publish path between the
+ * `publishing` commit and the provider's answer, where every round trip waiting for a pooled
+ * connection widens the window in which a crash leaves a post unconfirmed.
  */
 export async function transitionPost(
   tx: Executor,
@@ -44,35 +53,117 @@ export async function transitionPost(
     if (!canTransitionPost(status, to)) throw new IllegalPostTransition(status, to);
   }
   const isFinal = to === 'published' || to === 'failed' || to === 'unconfirmed' || to === 'cancelled';
-  const [current] = await tx
-    .select({ status: posts.status })
-    .from(posts)
-    .where(and(eq(posts.id, postId), inArray(posts.status, [...from])))
-    .for('update');
-  if (!current) return null;
-  const [updated] = await tx
-    .update(posts)
-    .set({
-      status: to,
-      ...details.patch,
-      ...(isFinal && details.patch?.finishedAt === undefined ? { finishedAt: new Date() } : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(posts.id, postId))
-    .returning();
-  if (!updated) return null;
-  await tx.insert(postEvents).values({
-    postId,
-    fromStatus: current.status,
-    toStatus: to,
-    code: details.code ?? null,
-    message: details.message ?? null,
-    data: details.data ?? null,
-  });
-  return updated;
+  const now = new Date();
+  // FOR UPDATE re-reads the row after any concurrent writer commits, so `status` is current.
+  const previous = tx.$with('previous').as(
+    tx
+      .select({ previousId: posts.id, previousStatus: posts.status })
+      .from(posts)
+      .where(and(eq(posts.id, postId), inArray(posts.status, [...from]), details.generation === undefined ? undefined : eq(posts.generation, details.generation)))
+      .for('update'),
+  );
+  const updated = tx.$with('updated').as(
+    tx
+      .update(posts)
+      .set({
+        status: to,
+        ...details.patch,
+        ...(details.attemptsDelta === undefined ? {} : { attempts: sql`greatest(0, ${posts.attempts} + ${details.attemptsDelta})` }),
+        ...(isFinal && details.patch?.finishedAt === undefined ? { finishedAt: now } : {}),
+        updatedAt: now,
+      })
+      .from(previous)
+      .where(eq(posts.id, previous.previousId))
+      .returning({ ...getTableColumns(posts), fromStatus: sql<PostStatus>`${previous.previousStatus}`.as('from_status') }),
+  );
+  const event = tx.$with('event', {}).as(
+    sql`insert into ${postEvents} (post_id, from_status, to_status, code, message, data)
+        select id, from_status, ${to}::post_status, ${details.code ?? null}, ${details.message ?? null}, ${details.data === undefined || details.data === null ? null : JSON.stringify(details.data)}::jsonb
+        from updated`,
+  );
+  const [row] = await tx.with(previous, updated, event).select().from(updated);
+  if (row === undefined) return null;
+  const { fromStatus: _fromStatus, ...post } = row;
+  return post;
 }
 
 /** The event for a post's creation; written in the transaction that inserts the post. */
 export async function recordPostCreated(tx: Executor, post: PostRow): Promise<void> {
   await tx.insert(postEvents).values({ postId: post.id, fromStatus: null, toStatus: post.status, code: 'created', message: null, data: null });
+}
+
+/** The API's (and the webhooks') view of a post. */
+export function postView(post: PostRow): PostResponse {
+  const request = postRequestSchema.safeParse(post.request);
+  if (!request.success) throw new Error(`post ${post.id} has a stored request that no longer matches its schema`);
+  return {
+    id: post.id,
+    accountId: post.accountId,
+    status: post.status,
+    mediaType: post.mediaType === 'photo' ? 'photo' : 'video',
+    scheduledAt: post.scheduledAt.toISOString(),
+    publishId: post.publishId,
+    publicUrl: post.publicUrl,
+    attempts: post.attempts,
+    generation: post.generation,
+    error: post.lastErrorCode === null ? null : { code: post.lastErrorCode, message: post.lastErrorMessage ?? post.lastErrorCode },
+    idempotencyKey: post.idempotencyKey,
+    request: request.data,
+    submittedAt: post.submittedAt?.toISOString() ?? null,
+    finishedAt: post.finishedAt?.toISOString() ?? null,
+    createdAt: post.createdAt.toISOString(),
+    updatedAt: post.updatedAt.toISOString(),
+  };
+}
+
+export type PostEventRow = typeof postEvents.$inferSelect;
+
+export function postEventView(event: PostEventRow): PostEventResponse {
+  const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? (event.data as Record<string, unknown>) : null;
+  return {
+    id: event.id,
+    from: event.fromStatus,
+    to: event.toStatus,
+    code: event.code,
+    message: event.message,
+    data,
+    at: event.createdAt.toISOString(),
+  };
+}
+
+export async function findPost(executor: Executor, postId: string): Promise<PostRow | null> {
+  const [row] = await executor.select().from(posts).where(eq(posts.id, postId));
+  return row ?? null;
+}
+
+/** A post's timeline, oldest first. */
+export async function postTimeline(executor: Executor, postId: string): Promise<PostEventRow[]> {
+  return executor.select().from(postEvents).where(eq(postEvents.postId, postId)).orderBy(asc(postEvents.id));
+}
+
+/**
+ * Parks every `scheduled` post of an account (its session expired): one UPDATE and one batch of
+ * events, in the caller's transaction. Posts mid-call or being polled park themselves when their
+ * own request meets the expired session. Returns the parked post ids.
+ */
+export async function parkScheduledPosts(tx: Executor, accountId: string, details: { code: string; message: string }): Promise<string[]> {
+  const parked = await tx
+    .update(posts)
+    .set({ status: 'reauth_required', updatedAt: new Date() })
+    .where(and(eq(posts.accountId, accountId), eq(posts.status, 'scheduled')))
+    .returning({ id: posts.id });
+  if (parked.length > 0) {
+    await tx
+      .insert(postEvents)
+      .values(parked.map(({ id }) => ({ postId: id, fromStatus: 'scheduled' as const, toStatus: 'reauth_required' as const, code: details.code, message: details.message })));
+  }
+  return parked.map(({ id }) => id);
+}
+
+/**
+ * An event that records a fact without changing the status (e.g. a provider answer that arrived
+ * after an operator had already retried the post): the timeline must not lose it.
+ */
+export async function recordPostNote(tx: Executor, post: Pick<PostRow, 'id' | 'status'>, details: { code: string; message: string; data?: Record<string, unknown> }): Promise<void> {
+  await tx.insert(postEvents).values({ postId: post.id, fromStatus: post.status, toStatus: post.status, code: details.code, message: details.message, data: details.data ?? null });
 }

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import {
+  afterCursorDesc,
+  decodeCursor,
+  findAccount,
+  findPost,
+  pageOf,
+  posts,
+  recordPostCreated,
+  transitionPost,
+  type PostRow,
+} from '@pubcrawl/db';
+import { enqueuePublish, jobIds } from '@pubcrawl/queue';
+import { QUEUE_NAMES, resolveMediaType, type CreatePostBody, type ListPostsQuery } from '@pubcrawl/schemas';
+import { toError } from '@pubcrawl/tiktok';
+import { and, desc, eq, type SQL } from 'drizzle-orm';
+import type { ApiContext } from '../context';
+import { conflict, invalidInput, notFound } from '../errors';
+import { isUniqueViolation } from './unique-violation';
+
+/** JSON with object keys sorted at every level: the same body always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * SHA-256 of the validated body in canonical form. The schedule is compared as an instant, so
+ * `...Z` and `...+00:00` are the same request.
+ */
+export function requestHash(body: CreatePostBody): string {
+  const scheduledAt = body.scheduledAt === undefined ? undefined : new Date(body.scheduledAt).toISOString();
+  return createHash('sha256').update(canonicalJson({ ...body, scheduledAt })).digest('hex');
+}
+
+export interface CreatedPost {
+  post: PostRow;
+  /** True when an earlier request with the same Idempotency-Key and body created it. */
+  replayed: boolean;
+}
+
+async function findByIdempotencyKey(context: ApiContext, key: string): Promise<PostRow | null> {
+  const [row] = await context.db.db.select().from(posts).where(eq(posts.idempotencyKey, key));
+  return row ?? null;
+}
+
+function replayOrConflict(existing: PostRow, hash: string): CreatedPost {
+  if (existing.requestHash !== hash) {
+    throw conflict('This Idempotency-Key was already used with a different request body', { 'idempotency-key': 'already used with a different body' });
+  }
+  return { post: existing, replayed: true };
+}
+
+/**
+ * Validation (the route's schema, then the account) happens before any write; the post and its
+ * `created` event commit together; the job is enqueued after the commit. If Redis refuses the
+ * enqueue, the post is still safe: the reconciler enqueues every scheduled post without a job.
+ */
+export async function createPost(context: ApiContext, body: CreatePostBody, idempotencyKey: string | undefined): Promise<CreatedPost> {
+  const hash = requestHash(body);
+  if (idempotencyKey !== undefined) {
+    const existing = await findByIdempotencyKey(context, idempotencyKey);
+    if (existing !== null) return replayOrConflict(existing, hash);
+  }
+
+  const account = await findAccount(context.db.db, body.accountId);
+  if (account === null) throw invalidInput('Invalid field: accountId', { accountId: 'no account with this id' });
+  if (account.provider !== 'posting') throw invalidInput('Invalid field: accountId', { accountId: `is a ${account.provider} account; only posting accounts can publish` });
+  if (account.status !== 'active') throw invalidInput('Invalid field: accountId', { accountId: `is ${account.status}: re-authorize it first` });
+  const mediaType = resolveMediaType(body);
+  // The schema already refused bodies whose media type cannot be told; this is belt and braces.
+  if (mediaType === null) throw invalidInput('Invalid field: mediaType', { mediaType: 'cannot tell whether this is a video or photos; set mediaType' });
+
+  let post: PostRow;
+  try {
+    post = await context.db.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(posts)
+        .values({
+          accountId: account.id,
+          request: body,
+          mediaType,
+          status: 'scheduled',
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash: hash,
+          scheduledAt: body.scheduledAt === undefined ? new Date() : new Date(body.scheduledAt),
+        })
+        .returning();
+      if (row === undefined) throw new Error('insert returned no row');
+      await recordPostCreated(tx, row);
+      return row;
+    });
+  } catch (caught) {
+    // Two identical requests raced past the lookup above: the unique index let one in.
+    if (idempotencyKey !== undefined && isUniqueViolation(caught, 'posts_idempotency_key_key')) {
+      const existing = await findByIdempotencyKey(context, idempotencyKey);
+      if (existing !== null) return replayOrConflict(existing, hash);
+    }
+    throw caught;
+  }
+
+  try {
+    await enqueuePublish(context.queues, post);
+  } catch (caught) {
+    context.logger.warn({ err: toError(caught), postId: post.id }, 'could not enqueue the post; the reconciler will');
+  }
+  return { post, replayed: false };
+}
+
+export async function listPosts(context: ApiContext, query: ListPostsQuery): Promise<{ items: PostRow[]; nextCursor: string | null }> {
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && after === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
+  const conditions: Array<SQL | undefined> = [
+    query.status === undefined ? undefined : eq(posts.status, query.status),
+    query.accountId === undefined ? undefined : eq(posts.accountId, query.accountId),
+    after === null ? undefined : afterCursorDesc(posts.createdAt, posts.id, after),
+  ];
+  const rows = await context.db.db
+    .select()
+    .from(posts)
+    .where(and(...conditions))
+    .orderBy(desc(posts.createdAt), desc(posts.id))
+    .limit(query.limit + 1);
+  return pageOf(rows, query.limit);
+}
+
+/**
+ * Cancels a post that has not started: `scheduled`, or parked on its account. Once a worker has
+ * claimed it (`publishing`) the provider call may be under way, so cancelling is refused (409).
+ */
+export async function cancelPost(context: ApiContext, postId: string): Promise<PostRow> {
+  const row = await context.db.db.transaction((tx) =>
+    transitionPost(tx, postId, ['scheduled', 'reauth_required'], 'cancelled', { code: 'cancelled', message: 'cancelled through the API' }),
+  );
+  if (row === null) throw await refusal(context, postId, 'only a scheduled (or parked) post can be cancelled');
+  try {
+    // The delayed job would find the post cancelled and stop; removing it just keeps Redis tidy.
+    await context.queues[QUEUE_NAMES.publish].remove(`${jobIds.publish(row.id)}-${row.generation}`);
+  } catch (caught) {
+    context.logger.debug({ err: toError(caught), postId }, 'the publish job could not be removed (it is running); it will skip the cancelled post');
+  }
+  return row;
+}
+
+/**
+ * An operator's deliberate re-send of a failed or unconfirmed post. A new generation gives its jobs
+ * fresh ids (BullMQ would ignore an id it still remembers) and makes stale jobs of the old one inert.
+ */
+export async function retryPost(context: ApiContext, postId: string): Promise<PostRow> {
+  const row = await context.db.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(posts).where(eq(posts.id, postId)).for('update');
+    if (current === undefined || (current.status !== 'failed' && current.status !== 'unconfirmed')) return null;
+    return transitionPost(tx, postId, ['failed', 'unconfirmed'], 'scheduled', {
+      code: 'retry',
+      message: `operator retry of a ${current.status} post`,
+      data: { previousGeneration: current.generation, previousPublishId: current.publishId, previousError: current.lastErrorCode },
+      patch: {
+        generation: current.generation + 1,
+        scheduledAt: new Date(),
+        attempts: 0,
+        publishId: null,
+        publicUrl: null,
+        submittedAt: null,
+        pollDeadlineAt: null,
+        finishedAt: null,
+        lastErrorCode: null,
+        lastErrorMessage: null,
+      },
+    });
+  });
+  if (row === null) throw await refusal(context, postId, 'only a failed or unconfirmed post can be retried');
+  try {
+    await enqueuePublish(context.queues, row);
+  } catch (caught) {
+    context.logger.warn({ err: toError(caught), postId }, 'could not enqueue the retried post; the reconciler will');
+  }
+  return row;
+}
+
+async function refusal(context: ApiContext, postId: string, rule: string): Promise<Error> {
+  const current = await findPost(context.db.db, postId);
+  if (current === null) return notFound('Post');
+  return conflict(`The post is ${current.status}: ${rule}`, { status: current.status });
+}

@@ -1,0 +1,290 @@
+import { z } from 'zod';
+import { POST_STATUSES } from '../states';
+import { isoDateTime } from './common';
+
+/**
+ * Posts: what `POST /v1/posts` accepts and what the API answers. Every rule of the posting API's
+ * documentation is checked here, before anything is written, so a post that would be refused
+ * upstream is refused now, with the field named, instead of failing at its scheduled time.
+ */
+
+export const MEDIA_TYPES = ['video', 'photo'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** The posting API's privacy levels, verbatim. */
+export const PRIVACY_LEVELS = ['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'FOLLOWER_OF_CREATOR', 'SELF_ONLY'] as const;
+export type PrivacyLevel = (typeof PRIVACY_LEVELS)[number];
+
+/** Limits from the posting API's documentation (TikTok's own). */
+export const POST_LIMITS = {
+  videoCaption: 2_200,
+  photoTitle: 90,
+  photoDescription: 4_000,
+  minPhotos: 2,
+  maxPhotos: 35,
+  /** Longest media URL we store; real CDN URLs with signatures fit comfortably. */
+  urlLength: 2_048,
+  /** A video is at most 10 minutes long, so a cover frame past that cannot exist. */
+  videoCoverTimestampMs: 600_000,
+  /** Posts further ahead than this are almost always a unit mistake (ms vs s, year typo). */
+  maxScheduleAheadMs: 366 * 24 * 60 * 60 * 1000,
+} as const;
+
+const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.webm'] as const;
+const PHOTO_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'] as const;
+
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
+/** What a media URL's path says it is: 'video', 'photo', or null when the extension is unknown. */
+export function mediaKindOf(url: string): MediaType | null {
+  const parsed = parseUrl(url);
+  if (parsed === null) return null;
+  const path = parsed.pathname.toLowerCase();
+  if (VIDEO_EXTENSIONS.some((extension) => path.endsWith(extension))) return 'video';
+  if (PHOTO_EXTENSIONS.some((extension) => path.endsWith(extension))) return 'photo';
+  return null;
+}
+
+/**
+ * Whether `host` is on the allow-list. Entries are exact host names, or `*.example.com` for any
+ * subdomain of example.com. An empty list allows every host.
+ */
+export function isAllowedMediaHost(host: string, allowList: readonly string[]): boolean {
+  if (allowList.length === 0) return true;
+  const name = host.toLowerCase();
+  return allowList.some((entry) => {
+    const allowed = entry.toLowerCase();
+    if (allowed.startsWith('*.')) return name.endsWith(allowed.slice(1)) && name.length > allowed.length - 1;
+    return name === allowed;
+  });
+}
+
+const mediaUrlSchema = z
+  .string()
+  .max(POST_LIMITS.urlLength)
+  .refine((value) => {
+    const url = parseUrl(value);
+    // The provider fetches the media itself; plain http would let anyone on the path swap it.
+    return url !== null && url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
+  }, 'must be an https:// URL (no credentials in it)');
+
+export const postMediaItemSchema = z.object({ url: mediaUrlSchema }).strict();
+
+export const postSettingsSchema = z
+  .object({
+    privacyLevel: z.enum(PRIVACY_LEVELS),
+    allowComment: z.boolean(),
+    /** Required for videos; meaningless for photos. */
+    allowDuet: z.boolean().optional(),
+    /** Required for videos; meaningless for photos. */
+    allowStitch: z.boolean().optional(),
+    /** Videos only: which frame becomes the thumbnail. */
+    videoCoverTimestampMs: z.number().int().min(0).max(POST_LIMITS.videoCoverTimestampMs).optional(),
+    /** Photos only: 0 is the first photo. */
+    photoCoverIndex: z
+      .number()
+      .int()
+      .min(0)
+      .max(POST_LIMITS.maxPhotos - 1)
+      .optional(),
+    /** Photos only; the provider defaults it to true for photos. */
+    autoAddMusic: z.boolean().optional(),
+    /** Discloses AI-generated content. */
+    madeWithAi: z.boolean().optional(),
+    /** Sends the post to the creator's TikTok inbox instead of publishing it. */
+    draft: z.boolean().optional(),
+  })
+  .strict();
+export type PostSettings = z.infer<typeof postSettingsSchema>;
+
+/** The body's shape alone; the cross-field rules are added by `buildCreatePostBodySchema`. */
+export const postRequestSchema = z
+  .object({
+    accountId: z.uuid().describe('A pubcrawl account id (provider "posting")'),
+    content: z
+      .string()
+      .max(POST_LIMITS.photoDescription)
+      .describe(`Video caption (at most ${POST_LIMITS.videoCaption} characters) or photo description (at most ${POST_LIMITS.photoDescription})`),
+    mediaItems: z
+      .array(postMediaItemSchema)
+      .min(1)
+      .max(POST_LIMITS.maxPhotos)
+      .describe(`One video, or ${POST_LIMITS.minPhotos}-${POST_LIMITS.maxPhotos} photos; never both`),
+    mediaType: z.enum(MEDIA_TYPES).optional().describe('Needed only when the URLs do not end in a known extension'),
+    photoTitle: z.string().max(POST_LIMITS.photoTitle).optional().describe(`Photo posts only, at most ${POST_LIMITS.photoTitle} characters`),
+    scheduledAt: isoDateTime.optional().describe('ISO 8601 with an offset; omitted or in the past means as soon as possible'),
+    settings: postSettingsSchema,
+  })
+  .strict();
+export type CreatePostBody = z.infer<typeof postRequestSchema>;
+
+export interface CreatePostRules {
+  /** MEDIA_HOSTS: an empty list allows every host. */
+  mediaHosts?: readonly string[];
+  /** Clock for the scheduledAt range check; tests pin it. */
+  now?: () => number;
+}
+
+type RefinementContext = Parameters<Parameters<typeof postRequestSchema.superRefine>[0]>[1];
+
+/**
+ * The media type a valid body describes: the explicit `mediaType`, or else what every URL's
+ * extension agrees on. Null when it cannot be told (validation reports that on `mediaType`).
+ */
+export function resolveMediaType(body: Pick<CreatePostBody, 'mediaItems' | 'mediaType'>): MediaType | null {
+  if (body.mediaType !== undefined) return body.mediaType;
+  const kinds = new Set(body.mediaItems.map((item) => mediaKindOf(item.url)));
+  if (kinds.size !== 1) return null;
+  const [only] = kinds;
+  return only ?? null;
+}
+
+function checkMedia(body: CreatePostBody, rules: CreatePostRules, context: RefinementContext): MediaType | null {
+  const kinds = body.mediaItems.map((item) => mediaKindOf(item.url));
+  const hosts = rules.mediaHosts ?? [];
+  body.mediaItems.forEach((item, index) => {
+    const url = parseUrl(item.url);
+    if (url !== null && !isAllowedMediaHost(url.hostname, hosts)) {
+      context.addIssue({ code: 'custom', path: ['mediaItems', index, 'url'], message: `host ${url.hostname} is not in MEDIA_HOSTS` });
+    }
+  });
+
+  if (kinds.includes('video') && kinds.includes('photo')) {
+    context.addIssue({ code: 'custom', path: ['mediaItems'], message: 'a post is one video or photos only; mixing them is not supported' });
+    return null;
+  }
+  const mediaType = resolveMediaType(body);
+  if (mediaType === null) {
+    context.addIssue({
+      code: 'custom',
+      path: ['mediaType'],
+      message: `cannot tell from the URLs whether this is a video or photos (known extensions: ${[...VIDEO_EXTENSIONS, ...PHOTO_EXTENSIONS].join(' ')}); set mediaType`,
+    });
+    return null;
+  }
+  // An explicit media type must not contradict an extension we do recognise.
+  kinds.forEach((kind, index) => {
+    if (kind !== null && kind !== mediaType) {
+      context.addIssue({ code: 'custom', path: ['mediaItems', index, 'url'], message: `is a ${kind}, but the post is a ${mediaType} post` });
+    }
+  });
+  return mediaType;
+}
+
+function checkVideo(body: CreatePostBody, context: RefinementContext): void {
+  const { settings } = body;
+  if (body.mediaItems.length !== 1) context.addIssue({ code: 'custom', path: ['mediaItems'], message: 'a video post takes exactly one media item' });
+  if (body.content.length > POST_LIMITS.videoCaption) {
+    context.addIssue({ code: 'custom', path: ['content'], message: `video captions are limited to ${POST_LIMITS.videoCaption} characters` });
+  }
+  if (settings.allowDuet === undefined) context.addIssue({ code: 'custom', path: ['settings', 'allowDuet'], message: 'is required for videos' });
+  if (settings.allowStitch === undefined) context.addIssue({ code: 'custom', path: ['settings', 'allowStitch'], message: 'is required for videos' });
+  // Silently dropping a photo-only field would surprise the author; say so instead.
+  if (body.photoTitle !== undefined) context.addIssue({ code: 'custom', path: ['photoTitle'], message: 'applies to photo posts only' });
+  if (settings.photoCoverIndex !== undefined) context.addIssue({ code: 'custom', path: ['settings', 'photoCoverIndex'], message: 'applies to photo posts only' });
+  if (settings.autoAddMusic !== undefined) context.addIssue({ code: 'custom', path: ['settings', 'autoAddMusic'], message: 'applies to photo posts only' });
+}
+
+function checkPhotos(body: CreatePostBody, context: RefinementContext): void {
+  const count = body.mediaItems.length;
+  if (count < POST_LIMITS.minPhotos) {
+    context.addIssue({ code: 'custom', path: ['mediaItems'], message: `a photo post takes ${POST_LIMITS.minPhotos}-${POST_LIMITS.maxPhotos} photos` });
+  }
+  const cover = body.settings.photoCoverIndex;
+  if (cover !== undefined && cover >= count) {
+    context.addIssue({ code: 'custom', path: ['settings', 'photoCoverIndex'], message: `must be below the number of photos (${count})` });
+  }
+  if (body.settings.videoCoverTimestampMs !== undefined) {
+    context.addIssue({ code: 'custom', path: ['settings', 'videoCoverTimestampMs'], message: 'applies to video posts only' });
+  }
+}
+
+function checkSchedule(body: CreatePostBody, rules: CreatePostRules, context: RefinementContext): void {
+  if (body.scheduledAt === undefined) return;
+  const at = Date.parse(body.scheduledAt);
+  const now = (rules.now ?? Date.now)();
+  if (Number.isNaN(at)) context.addIssue({ code: 'custom', path: ['scheduledAt'], message: 'is not a valid time' });
+  else if (at - now > POST_LIMITS.maxScheduleAheadMs) context.addIssue({ code: 'custom', path: ['scheduledAt'], message: 'is more than a year ahead' });
+}
+
+/**
+ * The full `POST /v1/posts` body schema. Cross-field rules report on the field to fix
+ * (`mediaItems.1.url`, `settings.photoCoverIndex`), every problem at once.
+ */
+export function buildCreatePostBodySchema(rules: CreatePostRules = {}) {
+  return postRequestSchema.superRefine((body, context) => {
+    const mediaType = checkMedia(body, rules, context);
+    if (mediaType === 'video') checkVideo(body, context);
+    if (mediaType === 'photo') checkPhotos(body, context);
+    checkSchedule(body, rules, context);
+  });
+}
+
+/** The rules without a host allow-list: what the worker re-checks a stored request against. */
+export const createPostBodySchema = buildCreatePostBodySchema();
+
+export const IDEMPOTENCY_KEY_MAX = 255;
+
+export const createPostHeadersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_MAX)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .describe('Repeat a request safely: the same key and body return the same post (200); a different body is a 409'),
+});
+
+export const postErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+export const postSchema = z.object({
+  id: z.uuid(),
+  accountId: z.uuid(),
+  status: z.enum(POST_STATUSES),
+  mediaType: z.enum(MEDIA_TYPES),
+  scheduledAt: z.string(),
+  publishId: z.string().nullable(),
+  publicUrl: z.string().nullable(),
+  /** Provider calls made for the current generation (429s and refusals are not counted). */
+  attempts: z.number().int(),
+  /** Bumped by each operator retry or resume. */
+  generation: z.number().int(),
+  error: postErrorSchema.nullable().describe('Why the post failed, is unconfirmed, or is being retried; null otherwise'),
+  idempotencyKey: z.string().nullable(),
+  request: postRequestSchema,
+  submittedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type PostResponse = z.infer<typeof postSchema>;
+
+export const postEventSchema = z.object({
+  id: z.number().int(),
+  from: z.enum(POST_STATUSES).nullable(),
+  to: z.enum(POST_STATUSES),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+  at: z.string(),
+});
+export type PostEventResponse = z.infer<typeof postEventSchema>;
+
+export const postDetailSchema = postSchema.extend({ events: z.array(postEventSchema).describe('Every transition, oldest first') });
+export type PostDetailResponse = z.infer<typeof postDetailSchema>;
+
+export const listPostsQuerySchema = z
+  .object({
+    status: z.enum(POST_STATUSES).optional(),
+    accountId: z.uuid().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+export type ListPostsQuery = z.infer<typeof listPostsQuerySchema>;
