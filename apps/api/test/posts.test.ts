@@ -183,6 +183,26 @@ describe('posts API', () => {
     expect(response.statusCode).toBe(409);
   });
 
+  it('polls a processing post now on request, and refuses posts the provider has not accepted', async () => {
+    const created = (await post(api, videoBody(accountId, { scheduledAt: LATER_Z }))).json();
+    const early = await api.app.inject({ method: 'POST', url: `/v1/posts/${created.id}/poll`, headers: api.auth });
+    expect(early.statusCode).toBe(409);
+    await api.db.db.transaction(async (tx) => {
+      await transitionPost(tx, created.id, ['scheduled'], 'publishing', { patch: { attempts: 1, submittedAt: new Date() } });
+      await transitionPost(tx, created.id, ['publishing'], 'processing', { patch: { publishId: `v_pub_url~v2.poll-${created.id}` } });
+    });
+    await api.queues['publish-status'].add('publish-status', { postId: created.id }, { jobId: `status-${created.id}-0`, delay: 60_000 });
+
+    const polled = await api.app.inject({ method: 'POST', url: `/v1/posts/${created.id}/poll`, headers: api.auth });
+    expect(polled.statusCode).toBe(202);
+    expect(polled.json()).toMatchObject({ id: created.id, status: 'processing' });
+    expect(await (await api.queues['publish-status'].getJob(`status-${created.id}-0`))?.getState()).toBe('waiting');
+
+    await api.queues['publish-status'].remove(`status-${created.id}-0`);
+    expect((await api.app.inject({ method: 'POST', url: `/v1/posts/${created.id}/poll`, headers: api.auth })).statusCode).toBe(202);
+    expect(await (await api.queues['publish-status'].getJob(`status-${created.id}-0`))?.getState()).toBe('waiting');
+  });
+
   it('retries only failed or unconfirmed posts, as a new generation scheduled now', async () => {
     const created = (await post(api, videoBody(accountId, { scheduledAt: LATER_Z }))).json();
     const early = await api.app.inject({ method: 'POST', url: `/v1/posts/${created.id}/retry`, headers: api.auth });

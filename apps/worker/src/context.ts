@@ -2,7 +2,7 @@ import { resolveUpstreams } from '@pubcrawl/config';
 import { createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
 import { closeQueues, createQueues, createRedisConnection, MetricsRecorder, type Queues } from '@pubcrawl/queue';
-import { PostingClient, QuotaLimiter, TikApiClient, type QuotaGate, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
+import { hashApiKey, PostingClient, QuotaLimiter, TikApiClient, type QuotaGate, type QuotaScope, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
 import type { Redis } from 'ioredis';
 import type { WorkerEnv } from './env';
 
@@ -35,7 +35,12 @@ export interface WorkerContext {
 
 export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerContext {
   const upstreams = resolveUpstreams(env);
-  const db = createDb(env.DATABASE_URL, { max: Math.max(10, env.CRAWL_CONCURRENCY + 5), applicationName: 'pubcrawl-worker' });
+  // Crawl pages hold a connection for their transaction; status polls and webhooks hold one only
+  // briefly, so a quarter of their concurrency is plenty. Publishes have their own pool (publish-lane).
+  const db = createDb(env.DATABASE_URL, {
+    max: Math.max(10, env.CRAWL_CONCURRENCY + Math.ceil((env.PUBLISH_STATUS_CONCURRENCY + env.WEBHOOK_CONCURRENCY) / 4) + 2),
+    applicationName: 'pubcrawl-worker',
+  });
   const redis = createRedisConnection(env.REDIS_URL);
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
   const metrics = new MetricsRecorder(redis, env.QUEUE_PREFIX);
@@ -59,31 +64,42 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     defaultRetryAfterMs: env.DEFAULT_RETRY_AFTER_MS,
     onResponse,
   });
-  const quotaLimiter = new QuotaLimiter({
-    redis,
-    keyPrefix: `${env.QUEUE_PREFIX}:quota`,
-    limits: {
-      // Both APIs may share one key (as in the sandbox); the scope is per key, so the
-      // smaller of the two rates is the safe one when they are equal keys.
-      apiKeyPerSecond: upstreams.tikapi.apiKey === upstreams.posting.apiKey
-        ? Math.min(env.TIKAPI_REQUESTS_PER_SECOND, env.POSTING_REQUESTS_PER_SECOND)
-        : env.TIKAPI_REQUESTS_PER_SECOND,
-      publishPerMinute: env.ACCOUNT_PUBLISH_PER_MINUTE,
-      statusPerMinute: env.ACCOUNT_STATUS_PER_MINUTE,
-      creatorInfoPerMinute: env.ACCOUNT_CREATOR_INFO_PER_MINUTE,
-    },
-  });
+  const sharedKey = upstreams.tikapi.apiKey === upstreams.posting.apiKey;
+  const limiterFor = (apiKeyPerSecond: number) =>
+    new QuotaLimiter({
+      redis,
+      keyPrefix: `${env.QUEUE_PREFIX}:quota`,
+      limits: {
+        apiKeyPerSecond,
+        publishPerMinute: env.ACCOUNT_PUBLISH_PER_MINUTE,
+        statusPerMinute: env.ACCOUNT_STATUS_PER_MINUTE,
+        creatorInfoPerMinute: env.ACCOUNT_CREATOR_INFO_PER_MINUTE,
+      },
+    });
+  // One key used for both APIs (as with the sandbox) is one bucket, so the smaller rate is the
+  // safe one. Distinct keys get a limiter each, paced at their own API's rate.
+  const tikapiLimiter = limiterFor(
+    sharedKey ? Math.min(env.TIKAPI_REQUESTS_PER_SECOND, env.POSTING_REQUESTS_PER_SECOND) : env.TIKAPI_REQUESTS_PER_SECOND,
+  );
+  const postingLimiter = sharedKey ? tikapiLimiter : limiterFor(env.POSTING_REQUESTS_PER_SECOND);
+  const postingKeyHash = hashApiKey(upstreams.posting.apiKey);
+  // Account scopes are posting-API limits; an API-key scope names its key.
+  const limiterOf = (scopes: readonly QuotaScope[]) =>
+    scopes.some((scope) => scope.kind === 'account' || scope.keyHash === postingKeyHash) ? postingLimiter : tikapiLimiter;
   const limiter: QuotaGate = {
     async acquire(scopes, options) {
-      const decision = await quotaLimiter.acquire(scopes, options);
+      const decision = await limiterOf(scopes).acquire(scopes, options);
       if (!decision.granted) metrics.quotaWait(decision.scope.kind, decision.waitMs);
       // A reservation (granted for a slot slightly ahead) is a wait too, just a short one.
       else if (decision.delayMs > 0) metrics.quotaWait(scopes[0]?.kind ?? 'apiKey', decision.delayMs);
       return decision;
     },
-    block: (scope, ms) => quotaLimiter.block(scope, ms),
-    blockedMs: (scopes) => quotaLimiter.blockedMs(scopes),
-    close: () => quotaLimiter.close(),
+    block: (scope, ms) => limiterOf([scope]).block(scope, ms),
+    blockedMs: (scopes) => limiterOf(scopes).blockedMs(scopes),
+    close: async () => {
+      await tikapiLimiter.close();
+      if (postingLimiter !== tikapiLimiter) await postingLimiter.close();
+    },
   };
   let closed = false;
   return {

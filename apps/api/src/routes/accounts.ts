@@ -1,4 +1,4 @@
-import { accounts, accountView, afterCursorDesc, CredentialsCipher, decodeCursor, findAccount, pageOf as pageRows } from '@pubcrawl/db';
+import { accounts, accountView, afterCursorDesc, CredentialsCipher, decodeCursor, findAccount, isUniqueViolation, pageOf as pageRows } from '@pubcrawl/db';
 import {
   accountSchema,
   createAccountBodySchema,
@@ -14,7 +14,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
-import { isUniqueViolation } from '../services/unique-violation';
 import { resumeParkedWork } from '../services/resume-parked';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };

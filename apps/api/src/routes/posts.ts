@@ -12,7 +12,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { notFound } from '../errors';
-import { cancelPost, createPost, listPosts, retryPost } from '../services/posts';
+import { cancelPost, createPost, listPosts, pollPostNow, retryPost } from '../services/posts';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
@@ -94,5 +94,17 @@ export const postsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         },
       },
       async (request, reply) => reply.status(202).send(postView(await retryPost(context, request.params.id))),
+    );
+
+    app.post(
+      '/posts/:id/poll',
+      {
+        schema: {
+          summary: 'Re-check a processing post with the provider now, instead of at its next polling step; 409 otherwise',
+          params: uuidParamsSchema,
+          response: { 202: postSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+      },
+      async (request, reply) => reply.status(202).send(postView(await pollPostNow(context, request.params.id))),
     );
   };

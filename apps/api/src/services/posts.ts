@@ -4,19 +4,19 @@ import {
   decodeCursor,
   findAccount,
   findPost,
+  isUniqueViolation,
   pageOf,
   posts,
   recordPostCreated,
   transitionPost,
   type PostRow,
 } from '@pubcrawl/db';
-import { enqueuePublish, jobIds } from '@pubcrawl/queue';
+import { enqueuePublish, enqueuePublishStatus, jobIds } from '@pubcrawl/queue';
 import { QUEUE_NAMES, resolveMediaType, type CreatePostBody, type ListPostsQuery } from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
-import { isUniqueViolation } from './unique-violation';
 
 /** JSON with object keys sorted at every level: the same body always hashes the same. */
 function canonicalJson(value: unknown): string {
@@ -187,4 +187,20 @@ async function refusal(context: ApiContext, postId: string, rule: string): Promi
   const current = await findPost(context.db.db, postId);
   if (current === null) return notFound('Post');
   return conflict(`The post is ${current.status}: ${rule}`, { status: current.status });
+}
+
+/**
+ * An operator's "check it now": a post the provider accepted (`processing`) has its status job
+ * run immediately instead of at its next backoff step. Only the poll moves; nothing is re-sent.
+ */
+export async function pollPostNow(context: ApiContext, postId: string): Promise<PostRow> {
+  const post = await findPost(context.db.db, postId);
+  if (post === null) throw notFound('Post');
+  if (post.status !== 'processing' || post.publishId === null) {
+    throw conflict(`The post is ${post.status}: only a post the provider accepted (processing) can be polled`, { status: post.status });
+  }
+  const job = await context.queues[QUEUE_NAMES.publishStatus].getJob(jobIds.publishStatus(post.id, post.generation));
+  if (job !== undefined && (await job.isDelayed())) await job.promote();
+  else if (job === undefined) await enqueuePublishStatus(context.queues, post, 0);
+  return post;
 }
