@@ -1,0 +1,3 @@
+import { defineTestConfig } from '@pubcrawl/testing/vitest';
+
+export default defineTestConfig();
