@@ -7,12 +7,13 @@ import {
   pageOf,
   postDetailSchema,
   postSchema,
+  trackPublishBodySchema,
   uuidParamsSchema,
 } from '@pubcrawl/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { notFound } from '../errors';
-import { cancelPost, createPost, listPosts, pollPostNow, retryPost } from '../services/posts';
+import { cancelPost, createPost, listPosts, pollPostNow, retryPost, trackPublish } from '../services/posts';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
@@ -106,5 +107,17 @@ export const postsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         },
       },
       async (request, reply) => reply.status(202).send(postView(await pollPostNow(context, request.params.id))),
+    );
+
+    app.post(
+      '/posts/track',
+      {
+        schema: {
+          summary: 'Follow a publish made elsewhere (its publish_id) to published or failed; it is polled, never sent',
+          body: trackPublishBodySchema,
+          response: { 202: postSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+      },
+      async (request, reply) => reply.status(202).send(postView(await trackPublish(context, request.body))),
     );
   };

@@ -12,7 +12,7 @@ import {
   type PostRow,
 } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus, jobIds } from '@pubcrawl/queue';
-import { QUEUE_NAMES, resolveMediaType, type CreatePostBody, type ListPostsQuery } from '@pubcrawl/schemas';
+import { QUEUE_NAMES, resolveMediaType, trackedRequestSchema, type CreatePostBody, type ListPostsQuery, type TrackPublishBody } from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { ApiContext } from '../context';
@@ -156,6 +156,8 @@ export async function retryPost(context: ApiContext, postId: string): Promise<Po
   const row = await context.db.db.transaction(async (tx) => {
     const [current] = await tx.select().from(posts).where(eq(posts.id, postId)).for('update');
     if (current === undefined || (current.status !== 'failed' && current.status !== 'unconfirmed')) return null;
+    // A tracked publish was made elsewhere: there is no request of ours to send again.
+    if (trackedRequestSchema.safeParse(current.request).success) return null;
     return transitionPost(tx, postId, ['failed', 'unconfirmed'], 'scheduled', {
       code: 'retry',
       message: `operator retry of a ${current.status} post`,
@@ -174,7 +176,7 @@ export async function retryPost(context: ApiContext, postId: string): Promise<Po
       },
     });
   });
-  if (row === null) throw await refusal(context, postId, 'only a failed or unconfirmed post can be retried');
+  if (row === null) throw await refusal(context, postId, 'only a failed or unconfirmed post that pubcrawl sent can be retried');
   try {
     await enqueuePublish(context.queues, row);
   } catch (caught) {
@@ -202,5 +204,50 @@ export async function pollPostNow(context: ApiContext, postId: string): Promise<
   const job = await context.queues[QUEUE_NAMES.publishStatus].getJob(jobIds.publishStatus(post.id, post.generation));
   if (job !== undefined && (await job.isDelayed())) await job.promote();
   else if (job === undefined) await enqueuePublishStatus(context.queues, post, 0);
+  return post;
+}
+
+/**
+ * Follows a publish made elsewhere to its outcome. The post is created already `processing` with the
+ * given publish id, so the only job it ever gets is the status poll: pubcrawl never sends it, and
+ * an operator cannot "retry" it (there is no request of ours to send).
+ */
+export async function trackPublish(context: ApiContext, body: TrackPublishBody): Promise<PostRow> {
+  const account = await findAccount(context.db.db, body.accountId);
+  if (account === null) throw invalidInput('Invalid field: accountId', { accountId: 'no account with this id' });
+  if (account.provider !== 'posting') throw invalidInput('Invalid field: accountId', { accountId: `is a ${account.provider} account; only posting accounts publish` });
+  const now = new Date();
+  let post: PostRow;
+  try {
+    post = await context.db.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(posts)
+        .values({
+          accountId: account.id,
+          request: { tracked: { publishId: body.publishId } },
+          mediaType: 'unknown',
+          // A parked account's publish waits like its other posts, and resumes to polling.
+          status: account.status === 'active' ? 'processing' : 'reauth_required',
+          requestHash: createHash('sha256').update(`tracked:${body.publishId}`).digest('hex'),
+          scheduledAt: now,
+          submittedAt: now,
+          publishId: body.publishId,
+        })
+        .returning();
+      if (row === undefined) throw new Error('insert returned no row');
+      await recordPostCreated(tx, row);
+      return row;
+    });
+  } catch (caught) {
+    if (isUniqueViolation(caught, 'posts_publish_id_key')) throw conflict('This publish id is already tracked', { publishId: 'already tracked' });
+    throw caught;
+  }
+  if (post.status === 'processing') {
+    try {
+      await enqueuePublishStatus(context.queues, post, 0);
+    } catch (caught) {
+      context.logger.warn({ err: toError(caught), postId: post.id }, 'could not enqueue the status poll; the reconciler will');
+    }
+  }
   return post;
 }

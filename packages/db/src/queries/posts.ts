@@ -1,4 +1,4 @@
-import { canTransitionPost, postRequestSchema, type PostEventResponse, type PostResponse, type PostStatus } from '@pubcrawl/schemas';
+import { canTransitionPost, postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostStatus } from '@pubcrawl/schemas';
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { postEvents, posts } from '../schema';
@@ -94,13 +94,14 @@ export async function recordPostCreated(tx: Executor, post: PostRow): Promise<vo
 
 /** The API's (and the webhooks') view of a post. */
 export function postView(post: PostRow): PostResponse {
-  const request = postRequestSchema.safeParse(post.request);
-  if (!request.success) throw new Error(`post ${post.id} has a stored request that no longer matches its schema`);
+  const tracked = trackedRequestSchema.safeParse(post.request).success;
+  const request = tracked ? null : postRequestSchema.safeParse(post.request);
+  if (request !== null && !request.success) throw new Error(`post ${post.id} has a stored request that no longer matches its schema`);
   return {
     id: post.id,
     accountId: post.accountId,
     status: post.status,
-    mediaType: post.mediaType === 'photo' ? 'photo' : 'video',
+    mediaType: tracked ? null : post.mediaType === 'photo' ? 'photo' : 'video',
     scheduledAt: post.scheduledAt.toISOString(),
     publishId: post.publishId,
     publicUrl: post.publicUrl,
@@ -108,7 +109,8 @@ export function postView(post: PostRow): PostResponse {
     generation: post.generation,
     error: post.lastErrorCode === null ? null : { code: post.lastErrorCode, message: post.lastErrorMessage ?? post.lastErrorCode },
     idempotencyKey: post.idempotencyKey,
-    request: request.data,
+    request: request === null ? null : request.data,
+    tracked,
     submittedAt: post.submittedAt?.toISOString() ?? null,
     finishedAt: post.finishedAt?.toISOString() ?? null,
     createdAt: post.createdAt.toISOString(),

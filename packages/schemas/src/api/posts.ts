@@ -241,13 +241,28 @@ export const createPostHeadersSchema = z.object({
     .describe('Repeat a request safely: the same key and body return the same post (200); a different body is a 409'),
 });
 
+/**
+ * A publish made elsewhere (another tool, TikTok's own UI via the posting API) that pubcrawl should
+ * follow to its outcome: it is stored as a post already `processing`, and only polled, never sent.
+ */
+export const trackPublishBodySchema = z
+  .object({
+    accountId: z.uuid().describe('The pubcrawl account (provider "posting") the publish belongs to'),
+    publishId: z.string().trim().min(1).max(500).describe("The posting API's publish_id"),
+  })
+  .strict();
+export type TrackPublishBody = z.infer<typeof trackPublishBodySchema>;
+
+/** What a tracked post stores in `posts.request`: there is no request of ours to keep. */
+export const trackedRequestSchema = z.object({ tracked: z.object({ publishId: z.string() }) });
+
 export const postErrorSchema = z.object({ code: z.string(), message: z.string() });
 
 export const postSchema = z.object({
   id: z.uuid(),
   accountId: z.uuid(),
   status: z.enum(POST_STATUSES),
-  mediaType: z.enum(MEDIA_TYPES),
+  mediaType: z.enum(MEDIA_TYPES).nullable().describe('null for a tracked publish, whose media pubcrawl never saw'),
   scheduledAt: z.string(),
   publishId: z.string().nullable(),
   publicUrl: z.string().nullable(),
@@ -257,7 +272,8 @@ export const postSchema = z.object({
   generation: z.number().int(),
   error: postErrorSchema.nullable().describe('Why the post failed, is unconfirmed, or is being retried; null otherwise'),
   idempotencyKey: z.string().nullable(),
-  request: postRequestSchema,
+  request: postRequestSchema.nullable().describe('The accepted request; null for a publish made elsewhere and only tracked here'),
+  tracked: z.boolean().describe('True for a publish id made elsewhere that pubcrawl only polls (POST /v1/posts/track)'),
   submittedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   createdAt: z.string(),

@@ -1,0 +1,117 @@
+import { parseEnv } from '@pubcrawl/config';
+import { createLogger } from '@pubcrawl/logger';
+import type { RunningSandbox } from '@pubcrawl/sandbox';
+import { testSandbox, waitFor } from '@pubcrawl/testing';
+import { createWorkerContext, startWorkers, workerEnvSchema, type RunningWorkers, type WorkerContext } from '@pubcrawl/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from './harness';
+import { createAccount } from './publishing-fixtures';
+
+const POSTING_KEY = 'test-posting-key';
+
+/** A publish made by someone else, straight through the posting API, as pubcrawl never saw it. */
+async function publishElsewhere(sandbox: RunningSandbox, accountId: string, url: string): Promise<string> {
+  const response = await fetch(`${sandbox.url}/api/content/post`, {
+    method: 'POST',
+    headers: { 'x-api-key': POSTING_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      accountId,
+      content: 'made elsewhere',
+      mediaItems: [{ url }],
+      tiktokSettings: { privacy_level: 'SELF_ONLY', allow_comment: true, allow_duet: false, allow_stitch: false },
+    }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: { publish_id: string } }).data.publish_id;
+}
+
+describe('POST /v1/posts/track', () => {
+  let api: TestApi;
+  let sandbox: RunningSandbox;
+  let worker: WorkerContext;
+  let workers: RunningWorkers;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    sandbox = await testSandbox({ quotaPerSecond: 0, publishDurationMs: 300 });
+    const env = parseEnv(workerEnvSchema, {
+      DATABASE_URL: api.env.DATABASE_URL,
+      REDIS_URL: api.env.REDIS_URL,
+      QUEUE_PREFIX: api.env.QUEUE_PREFIX,
+      TIKAPI_BASE_URL: sandbox.url,
+      POSTING_BASE_URL: sandbox.url,
+      POSTING_API_KEY: POSTING_KEY,
+      ACCOUNT_STATUS_PER_MINUTE: '1000',
+      PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
+      PUBLISH_STATUS_MAX_INTERVAL_MS: '400',
+      LOG_LEVEL: 'silent',
+    });
+    worker = createWorkerContext(env, createLogger({ name: 'worker-test', level: 'silent', pretty: false }));
+    workers = startWorkers(worker, ['publish-status']);
+  });
+  afterAll(async () => {
+    worker?.shutdown.abort();
+    const outcome = await workers?.close(5_000);
+    await worker?.close({ abandonInFlight: outcome === 'handed_back' });
+    await sandbox?.close();
+    await api?.close();
+  });
+
+  it('follows a publish made elsewhere to published, without ever sending it', async () => {
+    const account = await createAccount(api);
+    const publishId = await publishElsewhere(sandbox, account.externalId, 'https://cdn.example.com/elsewhere.mp4');
+
+    const tracked = await api.app.inject({ method: 'POST', url: '/v1/posts/track', headers: api.auth, payload: { accountId: account.id, publishId } });
+    expect(tracked.statusCode).toBe(202);
+    expect(tracked.json()).toMatchObject({ status: 'processing', publishId, tracked: true, request: null, mediaType: null });
+
+    const id = tracked.json().id as string;
+    const done = await waitFor(
+      async () => {
+        const post = (await api.app.inject({ method: 'GET', url: `/v1/posts/${id}`, headers: api.auth })).json();
+        return post.status === 'published' ? post : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(done.publicUrl).toMatch(/^https:\/\/www\.tiktok\.com\//);
+    expect(sandbox.stats().publishes.reduce((sum, entry) => sum + entry.count, 0)).toBe(1);
+
+    const retry = await api.app.inject({ method: 'POST', url: `/v1/posts/${id}/retry`, headers: api.auth });
+    expect(retry.statusCode).toBe(409);
+  });
+
+  it('ends a tracked publish that the provider reports FAILED as failed, with its reason', async () => {
+    const account = await createAccount(api);
+    const publishId = await publishElsewhere(sandbox, account.externalId, 'https://cdn.example.com/will-fail.mp4');
+    const tracked = await api.app.inject({ method: 'POST', url: '/v1/posts/track', headers: api.auth, payload: { accountId: account.id, publishId } });
+    const id = tracked.json().id as string;
+    const failed = await waitFor(
+      async () => {
+        const post = (await api.app.inject({ method: 'GET', url: `/v1/posts/${id}`, headers: api.auth })).json();
+        return post.status === 'failed' ? post : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(failed.error.message).toMatch(/\S/);
+    // Retrying could only send a request pubcrawl never had.
+    expect((await api.app.inject({ method: 'POST', url: `/v1/posts/${id}/retry`, headers: api.auth })).statusCode).toBe(409);
+  });
+
+  it('tracks a publish id once, and names the field for an unknown account', async () => {
+    const account = await createAccount(api);
+    const payload = { accountId: account.id, publishId: `v_pub_url~v2.dup-${account.id}` };
+    expect((await api.app.inject({ method: 'POST', url: '/v1/posts/track', headers: api.auth, payload })).statusCode).toBe(202);
+    const again = await api.app.inject({ method: 'POST', url: '/v1/posts/track', headers: api.auth, payload });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.fields).toEqual({ publishId: 'already tracked' });
+
+    const unknown = await api.app.inject({
+      method: 'POST',
+      url: '/v1/posts/track',
+      headers: api.auth,
+      payload: { accountId: '00000000-0000-4000-8000-000000000000', publishId: 'x' },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.fields).toHaveProperty('accountId');
+  });
+});
