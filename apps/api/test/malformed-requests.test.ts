@@ -48,13 +48,14 @@ const POST_MUTATIONS: Array<[string, (body: Body, random: () => number) => void]
   ['drop a required setting', (body, random) => void delete settingsOf(body)[pick(random, ['privacyLevel', 'allowComment'])]],
   ['wrong type at the root', (body, random) => {
     const field = pick(random, ['accountId', 'content', 'mediaItems', 'settings', 'photoTitle', 'scheduledAt', 'mediaType']);
-    const value = pick(random, WRONG_VALUES);
+    // A copy, so a later mutation can't put an object inside itself (WRONG_VALUES holds shared objects).
+    const value = structuredClone(pick(random, WRONG_VALUES));
     // Any string is a valid caption or photo title, so those two get a number instead.
     body[field] = (field === 'content' || field === 'photoTitle') && typeof value === 'string' ? 7 : field === 'mediaType' && value === 'text' ? 'gif' : value;
   }],
   ['wrong type in settings', (body, random) => {
     const field = pick(random, ['privacyLevel', 'allowComment', 'allowDuet', 'allowStitch', 'videoCoverTimestampMs', 'draft', 'madeWithAi']);
-    const value = pick(random, WRONG_VALUES.filter((candidate) => typeof candidate !== 'boolean' && typeof candidate !== 'number'));
+    const value = structuredClone(pick(random, WRONG_VALUES.filter((candidate) => typeof candidate !== 'boolean' && typeof candidate !== 'number')));
     settingsOf(body)[field] = value;
   }],
   ['a huge caption', (body, random) => void (body.content = 'x'.repeat(4_001 + Math.floor(random() * 200_000)))],

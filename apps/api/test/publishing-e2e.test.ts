@@ -103,8 +103,16 @@ describe('publishing end to end: API, workers and sandbox, with an account whose
 
   async function schedule(accountId: string, count: number, tag: string): Promise<string[]> {
     const ids: string[] = [];
+    // Due shortly after they are all created: the API refuses new posts for an account once its
+    // session is known to have expired, so the first publish must not beat the last request.
+    const scheduledAt = new Date(Date.now() + 1_500).toISOString();
     for (let index = 0; index < count; index += 1) {
-      const response = await api.app.inject({ method: 'POST', url: '/v1/posts', headers: api.auth, payload: videoBody(accountId, { content: `${tag} ${index}` }) });
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/posts',
+        headers: api.auth,
+        payload: videoBody(accountId, { content: `${tag} ${index}`, scheduledAt }),
+      });
       expect(response.statusCode).toBe(202);
       ids.push(response.json().id);
     }
