@@ -1,6 +1,6 @@
 import { loadEnv } from '@pubcrawl/config';
 import { createDb } from '@pubcrawl/db';
-import { createLogger } from '@pubcrawl/logger';
+import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { closeQueues, createQueues, createRedisConnection } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
 import { buildServer } from './server';
@@ -14,24 +14,12 @@ const redis = createRedisConnection(env.REDIS_URL);
 const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 const app = await buildServer({ env, logger, db, redis, queues });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+exitOnSignal(logger, async (signal) => {
   logger.info({ signal }, 'shutting down');
-  try {
-    await app.close();
-    await closeQueues(queues);
-    await redis.quit();
-    await db.close();
-    process.exit(0);
-  } catch (caught) {
-    const error = caught instanceof Error ? caught : new Error(String(caught));
-    logger.error({ err: error }, 'shutdown failed');
-    process.exit(1);
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.close();
+  await closeQueues(queues);
+  await redis.quit();
+  await db.close();
+});
 
 await app.listen({ port: env.PORT, host: env.HOST });

@@ -1,4 +1,4 @@
-import { createLogger } from '@pubcrawl/logger';
+import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { DEFAULT_ACCOUNT_LIMITS, type SandboxConfig } from './config';
 import { env } from './env';
 import { toError } from './errors';
@@ -34,22 +34,10 @@ try {
   });
   logger.info({ url: sandbox.url, config }, 'sandbox listening');
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second Ctrl-C while closing should not start a second close.
-    if (stopping) return;
-    stopping = true;
+  exitOnSignal(logger, async (signal) => {
     logger.info({ signal }, 'sandbox stopping');
-    sandbox.close().then(
-      () => process.exit(0),
-      (caught: unknown) => {
-        logger.error({ err: toError(caught) }, 'sandbox failed to close cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+    await sandbox.close();
+  });
 } catch (caught) {
   logger.fatal({ err: toError(caught) }, 'sandbox failed to start');
   process.exit(1);

@@ -1,5 +1,5 @@
 import { loadEnv } from '@pubcrawl/config';
-import { createLogger } from '@pubcrawl/logger';
+import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { createWorkerContext } from './context';
 import { workerEnvSchema, workerEnvSource } from './env';
 import { startReconcilers } from './reconcilers/index';
@@ -12,23 +12,11 @@ const reconcilers = startReconcilers(context);
 const workers = startWorkers(context);
 logger.info({ prefix: env.QUEUE_PREFIX }, 'worker started');
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+exitOnSignal(logger, async (signal) => {
   logger.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'shutting down: no new jobs, letting active ones finish');
   context.shutdown.abort();
-  try {
-    await reconcilers.close();
-    const outcome = await workers.close(env.SHUTDOWN_GRACE_MS);
-    await context.close({ abandonInFlight: outcome === 'handed_back' });
-    logger.info('shutdown complete');
-    process.exit(0);
-  } catch (caught) {
-    const error = caught instanceof Error ? caught : new Error(String(caught));
-    logger.error({ err: error }, 'shutdown failed');
-    process.exit(1);
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+  await reconcilers.close();
+  const outcome = await workers.close(env.SHUTDOWN_GRACE_MS);
+  await context.close({ abandonInFlight: outcome === 'handed_back' });
+  logger.info('shutdown complete');
+});

@@ -93,3 +93,4 @@ export function childFor(logger: Logger, context: WorkContext): Logger {
   }
   return logger.child(bindings);
 }
+export { exitOnSignal } from './shutdown';
