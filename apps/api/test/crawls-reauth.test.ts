@@ -1,14 +1,11 @@
-import { parseEnv } from '@pubcrawl/config';
 import { accounts, crawlItems, findCrawl } from '@pubcrawl/db';
-import { createLogger } from '@pubcrawl/logger';
 import { startSandbox, type RunningSandbox } from '@pubcrawl/sandbox';
 import type { CrawlResponse } from '@pubcrawl/schemas';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { TikApiClient } from '@pubcrawl/tiktok';
-import { createWorkerContext, startWorkers, workerEnvSchema, type RunningWorkers, type WorkerContext } from '@pubcrawl/worker';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from './harness';
+import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
 
 /** Shared by the API (which encrypts the account key) and the worker (which decrypts it). */
 const CREDENTIALS_KEY = Buffer.alloc(32, 3).toString('hex');
@@ -18,32 +15,20 @@ const TARGET = 'user_6000';
 describe('an authenticated crawl whose account session expires mid-crawl', () => {
   let api: TestApi;
   let sandbox: RunningSandbox;
-  let worker: WorkerContext;
-  let workers: RunningWorkers;
+  let workers: ApiWorkers;
 
   beforeAll(async () => {
     api = await startTestApi({ CREDENTIALS_KEY });
     // A little latency so the crawl is still running when the session expires.
     sandbox = await testSandbox({ quotaPerSecond: 0, latencyMs: 5 });
-    const env = parseEnv(workerEnvSchema, {
-      DATABASE_URL: api.env.DATABASE_URL,
-      REDIS_URL: api.env.REDIS_URL,
-      QUEUE_PREFIX: api.env.QUEUE_PREFIX,
+    workers = startApiWorkers(api, sandbox, ['crawl-followers'], {
       CREDENTIALS_KEY,
-      TIKAPI_BASE_URL: sandbox.url,
-      TIKAPI_API_KEY: 'test-tikapi-key',
-      POSTING_BASE_URL: sandbox.url,
       POSTING_API_KEY: 'test-tikapi-key',
       TIKAPI_REQUESTS_PER_SECOND: '100000',
-      LOG_LEVEL: 'silent',
     });
-    worker = createWorkerContext(env, createLogger({ name: 'worker-test', level: 'silent', pretty: false }));
-    workers = startWorkers(worker, ['crawl-followers']);
   });
   afterAll(async () => {
-    worker?.shutdown.abort();
-    await workers?.close(5_000);
-    await worker?.close();
+    await workers?.stop();
     await sandbox?.close();
     await api?.close();
   });

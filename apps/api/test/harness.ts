@@ -2,7 +2,10 @@ import { parseEnv } from '@pubcrawl/config';
 import { createDb, type DbHandle } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
 import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
+import type { RunningSandbox } from '@pubcrawl/sandbox';
+import type { QueueName } from '@pubcrawl/schemas';
 import { testDatabase, testRedis, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
+import { createWorkerContext, startWorkers, workerEnvSchema, type WorkerContext } from '@pubcrawl/worker';
 import type { Redis } from 'ioredis';
 import type { App } from '../src/app-type';
 import type { ApiContext } from '../src/context';
@@ -63,6 +66,39 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
       await db.close();
       await redisFixture.cleanup();
       await database.cleanup();
+    },
+  };
+}
+
+export interface ApiWorkers {
+  context: WorkerContext;
+  stop(): Promise<void>;
+}
+
+/**
+ * Workers on the API's own database and key prefix, as in production, talking to `sandbox`: what
+ * the API enqueues, they run, and what they record (metrics, rows) the API reads.
+ */
+export function startApiWorkers(api: TestApi, sandbox: RunningSandbox, queues: readonly QueueName[], overrides: Record<string, string> = {}): ApiWorkers {
+  const env = parseEnv(workerEnvSchema, {
+    DATABASE_URL: api.env.DATABASE_URL,
+    REDIS_URL: api.env.REDIS_URL,
+    QUEUE_PREFIX: api.env.QUEUE_PREFIX,
+    TIKAPI_BASE_URL: sandbox.url,
+    TIKAPI_API_KEY: 'test-tikapi-key',
+    POSTING_BASE_URL: sandbox.url,
+    POSTING_API_KEY: 'test-posting-key',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+  const context = createWorkerContext(env, createLogger({ name: 'worker-test', level: 'silent', pretty: false }));
+  const workers = startWorkers(context, queues);
+  return {
+    context,
+    async stop() {
+      context.shutdown.abort();
+      const outcome = await workers.close(5_000);
+      await context.close({ abandonInFlight: outcome === 'handed_back' });
     },
   };
 }

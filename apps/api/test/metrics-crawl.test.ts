@@ -1,11 +1,8 @@
-import { parseEnv } from '@pubcrawl/config';
-import { createLogger } from '@pubcrawl/logger';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
 import type { CrawlResponse } from '@pubcrawl/schemas';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
-import { createWorkerContext, startWorkers, workerEnvSchema, type RunningWorkers, type WorkerContext } from '@pubcrawl/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from './harness';
+import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
 
 const FOLLOWERS = 6_000;
 
@@ -23,8 +20,7 @@ function total(body: string, name: string, labels: Record<string, string> = {}):
 describe('/metrics during a crawl', () => {
   let api: TestApi;
   let sandbox: RunningSandbox;
-  let worker: WorkerContext;
-  let workers: RunningWorkers;
+  let workers: ApiWorkers;
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -33,24 +29,10 @@ describe('/metrics during a crawl', () => {
     sandbox = await testSandbox({ quotaPerSecond: 0, latencyMs: 25 });
     // The workers share the API's database and key prefix, as in production: /metrics on the API
     // can only show what the workers recorded where the API reads.
-    const env = parseEnv(workerEnvSchema, {
-      DATABASE_URL: api.env.DATABASE_URL,
-      REDIS_URL: api.env.REDIS_URL,
-      QUEUE_PREFIX: api.env.QUEUE_PREFIX,
-      TIKAPI_BASE_URL: sandbox.url,
-      TIKAPI_API_KEY: 'test-tikapi-key',
-      POSTING_BASE_URL: sandbox.url,
-      POSTING_API_KEY: 'test-posting-key',
-      TIKAPI_REQUESTS_PER_SECOND: '100000',
-      LOG_LEVEL: 'silent',
-    });
-    worker = createWorkerContext(env, createLogger({ name: 'worker-test', level: 'silent', pretty: false }));
-    workers = startWorkers(worker, ['crawl-followers']);
+    workers = startApiWorkers(api, sandbox, ['crawl-followers'], { TIKAPI_REQUESTS_PER_SECOND: '100000' });
   });
   afterAll(async () => {
-    worker?.shutdown.abort();
-    const outcome = await workers?.close(5_000);
-    await worker?.close({ abandonInFlight: outcome === 'handed_back' });
+    await workers?.stop();
     await sandbox?.close();
     await api?.close();
   });

@@ -1,10 +1,7 @@
-import { parseEnv } from '@pubcrawl/config';
-import { createLogger } from '@pubcrawl/logger';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
-import { createWorkerContext, startWorkers, workerEnvSchema, type RunningWorkers, type WorkerContext } from '@pubcrawl/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from './harness';
+import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
 import { createAccount } from './publishing-fixtures';
 
 const POSTING_KEY = 'test-posting-key';
@@ -28,31 +25,20 @@ async function publishElsewhere(sandbox: RunningSandbox, accountId: string, url:
 describe('POST /v1/posts/track', () => {
   let api: TestApi;
   let sandbox: RunningSandbox;
-  let worker: WorkerContext;
-  let workers: RunningWorkers;
+  let workers: ApiWorkers;
 
   beforeAll(async () => {
     api = await startTestApi();
     sandbox = await testSandbox({ quotaPerSecond: 0, publishDurationMs: 300 });
-    const env = parseEnv(workerEnvSchema, {
-      DATABASE_URL: api.env.DATABASE_URL,
-      REDIS_URL: api.env.REDIS_URL,
-      QUEUE_PREFIX: api.env.QUEUE_PREFIX,
-      TIKAPI_BASE_URL: sandbox.url,
-      POSTING_BASE_URL: sandbox.url,
+    workers = startApiWorkers(api, sandbox, ['publish-status'], {
       POSTING_API_KEY: POSTING_KEY,
       ACCOUNT_STATUS_PER_MINUTE: '1000',
       PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
       PUBLISH_STATUS_MAX_INTERVAL_MS: '400',
-      LOG_LEVEL: 'silent',
     });
-    worker = createWorkerContext(env, createLogger({ name: 'worker-test', level: 'silent', pretty: false }));
-    workers = startWorkers(worker, ['publish-status']);
   });
   afterAll(async () => {
-    worker?.shutdown.abort();
-    const outcome = await workers?.close(5_000);
-    await worker?.close({ abandonInFlight: outcome === 'handed_back' });
+    await workers?.stop();
     await sandbox?.close();
     await api?.close();
   });
