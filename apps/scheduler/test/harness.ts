@@ -66,3 +66,25 @@ export async function sleepUntilPhase(periodMs: number, offsetMs: number): Promi
   if (target <= now) target += periodMs;
   await sleep(target - now);
 }
+
+/**
+ * The overlap tests' scenario: a hashtag crawl of `maxPages` slow pages (the world's sandbox sets
+ * the latency), scheduled every 2 s, with one replica running for 13 s. Returns what it left.
+ */
+export async function runSlowCrawlSchedule(
+  world: SchedulerWorld,
+  options: { name: string; overlap: 'skip' | 'queue'; maxPages: number },
+): Promise<{ runs: Awaited<ReturnType<SchedulerWorld['runs']>>; crawls: CrawlRow[] }> {
+  const schedule = await world.createSchedule({
+    name: options.name,
+    cron: '*/2 * * * * *',
+    timezone: 'UTC',
+    crawl: { kind: 'hashtag', target: { name: 'tag_500' }, maxPages: options.maxPages },
+    overlap: options.overlap,
+  });
+  const scheduler = world.startReplica();
+  await scheduler.ready;
+  await sleep(13_000);
+  await scheduler.stop();
+  return { runs: await world.runs(schedule.id), crawls: await world.crawls(schedule.id) };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startSchedulerWorld, type SchedulerWorld } from './harness';
+import { runSlowCrawlSchedule, startSchedulerWorld, type SchedulerWorld } from './harness';
 
 /** The same slow crawl as overlap-skip.test.ts, with `overlap: queue`. */
 describe('overlap: queue', () => {
@@ -13,20 +13,7 @@ describe('overlap: queue', () => {
   });
 
   it('makes a tick that comes while the previous crawl is running wait, and starts it, oldest first, once that crawl finished', async () => {
-    const schedule = await world.createSchedule({
-      name: 'slow crawl, queued',
-      cron: '*/2 * * * * *',
-      timezone: 'UTC',
-      crawl: { kind: 'hashtag', target: { name: 'tag_500' }, maxPages: 4 },
-      overlap: 'queue',
-    });
-    const scheduler = world.startReplica();
-    await scheduler.ready;
-    await sleep(13_000);
-    await scheduler.stop();
-
-    const runs = await world.runs(schedule.id);
-    const crawls = await world.crawls(schedule.id);
+    const { runs, crawls } = await runSlowCrawlSchedule(world, { name: 'slow crawl, queued', overlap: 'queue', maxPages: 4 });
     expect(runs[0]?.run.outcome).toBe('started');
     expect(runs.slice(1).every(({ run }) => run.outcome === 'queued')).toBe(true);
     const startedLater = runs.filter(({ run }) => run.outcome === 'queued' && run.crawlId !== null);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startSchedulerWorld, type SchedulerWorld } from './harness';
+import { runSlowCrawlSchedule, startSchedulerWorld, type SchedulerWorld } from './harness';
 
 /**
  * A slow crawl, for real: crawl workers against a sandbox that takes 600 ms per answer, so a
@@ -16,20 +16,7 @@ describe('overlap: skip', () => {
   });
 
   it('records a skipped run for a tick that comes while the previous crawl is still running, and never runs two crawls at once', async () => {
-    const schedule = await world.createSchedule({
-      name: 'slow crawl',
-      cron: '*/2 * * * * *',
-      timezone: 'UTC',
-      crawl: { kind: 'hashtag', target: { name: 'tag_500' }, maxPages: 5 },
-      overlap: 'skip',
-    });
-    const scheduler = world.startReplica();
-    await scheduler.ready;
-    await sleep(13_000);
-    await scheduler.stop();
-
-    const runs = await world.runs(schedule.id);
-    const crawls = await world.crawls(schedule.id);
+    const { runs, crawls } = await runSlowCrawlSchedule(world, { name: 'slow crawl', overlap: 'skip', maxPages: 5 });
     const skipped = runs.filter(({ run }) => run.outcome === 'skipped');
     const started = runs.filter(({ run }) => run.outcome === 'started');
     expect(runs.length).toBeGreaterThanOrEqual(6);
