@@ -122,9 +122,10 @@ async function shutdown(code) {
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));
 
-// pnpm does not pass SIGTERM on to the script it runs, nor wait for it (pnpm/pnpm#2653, #9945):
-// `kill <pid of pnpm start>` ends pnpm alone and would leave everything here running without a
-// parent. Losing our parent is therefore taken as being told to stop.
+// pnpm passes SIGTERM to the shell it runs a script in, and a shell waiting on a command dies of it
+// without passing it on (pnpm/pnpm#2653); that is why the start script `exec`s this file. Whatever
+// launches us some other way and then dies must not leave everything here running without a
+// parent, so losing our parent is taken as being told to stop.
 const parentPid = process.ppid;
 setInterval(() => {
   if (process.ppid !== parentPid) void shutdown(0);

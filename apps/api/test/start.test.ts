@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
@@ -9,12 +9,18 @@ import { dropDatabase, testRedis, testServices, waitFor, withDatabaseName, type 
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const START_SCRIPT = fileURLToPath(new URL('../../../infra/start.mjs', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GRACE_MS = 3_000;
 /** The issue's bound: `pnpm start` is gone within SHUTDOWN_GRACE_MS plus this after SIGTERM. */
 const EXIT_SLACK_MS = 5_000;
 const BANNER = 'pubcrawl is running';
+
+/** pnpm's own script when the tests run under pnpm (as `pnpm test` does), else the one on PATH. */
+function pnpmCli(): string {
+  const running = process.env.npm_execpath;
+  if (running !== undefined && /pnpm\.c?js$/.test(running)) return running;
+  return execFileSync('sh', ['-c', 'readlink -f "$(command -v pnpm)"'], { encoding: 'utf8' }).trim();
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -90,12 +96,15 @@ describe('pnpm start', () => {
       TIKAPI_API_KEY: undefined,
       POSTING_API_KEY: undefined,
     };
-    const started = spawn(process.execPath, [START_SCRIPT], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The real `pnpm start`, so the signal lands on pnpm itself, as it does under a supervisor.
+    const started = spawn(process.execPath, [pnpmCli(), 'start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     const output = capture(started);
 
     await waitFor(() => output.text().includes(BANNER) || started.exitCode !== null, { timeoutMs: 120_000, intervalMs: 100, describe: () => output.text() });
     expect(started.exitCode, output.text()).toBeNull();
+    // pnpm announces the script it runs: the process signalled below is pnpm, not our launcher.
+    expect(output.text()).toContain('> exec node infra/start.mjs');
     const key = /Authorization: Bearer (\S+?)\)/.exec(output.text())?.[1];
     expect(key, output.text()).toBeDefined();
     expect(output.text()).toMatch(new RegExp(`Bull Board +http://localhost:${port}/admin/queues +\\(user admin, password \\S+\\)`));
