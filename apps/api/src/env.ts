@@ -11,6 +11,11 @@ export const apiEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
   METRICS_REQUIRE_AUTH: booleanFlag(false),
   /** Optional allow-list of media hosts for posts (comma-separated). */
   MEDIA_HOSTS: z.string().default(''),
+  /**
+   * Where webhooks go (the worker signs and delivers them). The API only records the events an
+   * operator's action causes, such as resolving an unconfirmed post.
+   */
+  WEBHOOK_URL: z.url().optional(),
   /** Largest accepted request body; posts are small JSON, so a large body is an attack or a bug. */
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
 });

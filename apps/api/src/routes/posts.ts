@@ -7,13 +7,14 @@ import {
   pageOf,
   postDetailSchema,
   postSchema,
+  resolvePostBodySchema,
   trackPublishBodySchema,
   uuidParamsSchema,
 } from '@pubcrawl/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { notFound } from '../errors';
-import { cancelPost, createPost, listPosts, pollPostNow, retryPost, trackPublish } from '../services/posts';
+import { cancelPost, createPost, listPosts, pollPostNow, resolveUnconfirmedPost, retryPost, trackPublish } from '../services/posts';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
@@ -95,6 +96,19 @@ export const postsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         },
       },
       async (request, reply) => reply.status(202).send(postView(await retryPost(context, request.params.id))),
+    );
+
+    app.post(
+      '/posts/:id/resolve',
+      {
+        schema: {
+          summary: 'Record what an operator found on TikTok for an unconfirmed post: published (optionally with its publish id or URL) or not published; 409 otherwise',
+          params: uuidParamsSchema,
+          body: resolvePostBodySchema,
+          response: { 200: postSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+      },
+      async (request) => postView(await resolveUnconfirmedPost(context, request.params.id, request.body)),
     );
 
     app.post(

@@ -7,12 +7,23 @@ import {
   isUniqueViolation,
   pageOf,
   posts,
+  postView,
   recordPostCreated,
+  recordWebhookEvent,
   transitionPost,
   type PostRow,
+  type TransitionDetails,
 } from '@pubcrawl/db';
-import { enqueuePublish, enqueuePublishStatus, jobIds } from '@pubcrawl/queue';
-import { QUEUE_NAMES, resolveMediaType, trackedRequestSchema, type CreatePostBody, type ListPostsQuery, type TrackPublishBody } from '@pubcrawl/schemas';
+import { enqueuePublish, enqueuePublishStatus, enqueueWebhook, jobIds } from '@pubcrawl/queue';
+import {
+  QUEUE_NAMES,
+  resolveMediaType,
+  trackedRequestSchema,
+  type CreatePostBody,
+  type ListPostsQuery,
+  type ResolvePostBody,
+  type TrackPublishBody,
+} from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { ApiContext } from '../context';
@@ -250,4 +261,59 @@ export async function trackPublish(context: ApiContext, body: TrackPublishBody):
     }
   }
   return post;
+}
+
+const OPERATOR_FOUND = 'an operator found the post on TikTok';
+
+/** The transition for a verdict that ends the post here, and the webhook it raises. */
+function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; key: 'post.published' | 'post.failed'; details: TransitionDetails } {
+  if (verdict.outcome === 'published') {
+    return { to: 'published', key: 'post.published', details: { code: 'operator_resolved', message: OPERATOR_FOUND, patch: { publicUrl: verdict.publicUrl ?? null, lastErrorCode: null, lastErrorMessage: null } } };
+  }
+  const message = verdict.reason ?? 'an operator found that the provider never published it';
+  return { to: 'failed', key: 'post.failed', details: { code: 'not_published', message, patch: { lastErrorCode: 'not_published', lastErrorMessage: message } } };
+}
+
+/**
+ * An operator's verdict on an unconfirmed post, so it reaches a definite outcome without being sent
+ * again:
+ * - `published` with the publish id: back to `processing`, and the status poll finds the provider's
+ *   own outcome (and raises the webhook then);
+ * - `published` without one: `published` at once, with the public URL if given;
+ * - `not_published`: `failed` (code `not_published`), which a deliberate retry can still re-send.
+ * Only an unconfirmed post can be resolved (409 otherwise): every other state has a real answer.
+ */
+export async function resolveUnconfirmedPost(context: ApiContext, postId: string, verdict: ResolvePostBody): Promise<PostRow> {
+  let outcome: { row: PostRow | null; delivery: string | null };
+  try {
+    outcome = await context.db.db.transaction(async (tx) => {
+      if (verdict.outcome === 'published' && verdict.publishId !== undefined) {
+        const row = await transitionPost(tx, postId, ['unconfirmed'], 'processing', {
+          code: 'operator_resolved',
+          message: `${OPERATOR_FOUND} and gave its publish id; polling it to its outcome`,
+          data: { publishId: verdict.publishId },
+          patch: { publishId: verdict.publishId, publicUrl: verdict.publicUrl ?? null, pollDeadlineAt: null, finishedAt: null, lastErrorCode: null, lastErrorMessage: null },
+        });
+        return { row, delivery: null };
+      }
+      const { to, key, details } = finalVerdict(verdict);
+      const row = await transitionPost(tx, postId, ['unconfirmed'], to, details);
+      const url = context.env.WEBHOOK_URL;
+      // Same event, same once-per-generation key as when a worker ends the post.
+      const delivery = row === null || url === undefined ? null : await recordWebhookEvent(tx, { key, data: postView(row), dedupeKey: `${key}:${row.id}:${row.generation}`, url });
+      return { row, delivery };
+    });
+  } catch (caught) {
+    if (isUniqueViolation(caught, 'posts_publish_id_key')) throw conflict('This publish id belongs to another post', { publishId: 'already belongs to another post' });
+    throw caught;
+  }
+  const { row, delivery } = outcome;
+  if (row === null) throw await refusal(context, postId, 'only an unconfirmed post can be resolved');
+  try {
+    if (row.status === 'processing') await enqueuePublishStatus(context.queues, row, 0);
+    if (delivery !== null) await enqueueWebhook(context.queues, delivery);
+  } catch (caught) {
+    context.logger.warn({ err: toError(caught), postId }, 'could not enqueue after resolving the post; the reconcilers will');
+  }
+  return row;
 }

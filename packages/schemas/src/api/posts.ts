@@ -65,7 +65,8 @@ export function isAllowedMediaHost(host: string, allowList: readonly string[]): 
   });
 }
 
-const mediaUrlSchema = z
+/** An https URL without credentials in it: media the provider fetches, or a post's public page. */
+export const httpsUrlSchema = z
   .string()
   .max(POST_LIMITS.urlLength)
   .refine((value) => {
@@ -74,7 +75,7 @@ const mediaUrlSchema = z
     return url !== null && url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
   }, 'must be an https:// URL (no credentials in it)');
 
-export const postMediaItemSchema = z.object({ url: mediaUrlSchema }).strict();
+export const postMediaItemSchema = z.object({ url: httpsUrlSchema }).strict();
 
 export const postSettingsSchema = z
   .object({
@@ -241,6 +242,8 @@ export const createPostHeadersSchema = z.object({
     .describe('Repeat a request safely: the same key and body return the same post (200); a different body is a 409'),
 });
 
+const publishIdSchema = z.string().trim().min(1).max(500);
+
 /**
  * A publish made elsewhere (another tool, TikTok's own UI via the posting API) that pubcrawl should
  * follow to its outcome: it is stored as a post already `processing`, and only polled, never sent.
@@ -248,10 +251,33 @@ export const createPostHeadersSchema = z.object({
 export const trackPublishBodySchema = z
   .object({
     accountId: z.uuid().describe('The pubcrawl account (provider "posting") the publish belongs to'),
-    publishId: z.string().trim().min(1).max(500).describe("The posting API's publish_id"),
+    publishId: publishIdSchema.describe("The posting API's publish_id"),
   })
   .strict();
 export type TrackPublishBody = z.infer<typeof trackPublishBodySchema>;
+
+/**
+ * An operator's verdict on an `unconfirmed` post, after looking at the account on TikTok: the one
+ * way such a post reaches a definite outcome without being sent again.
+ */
+export const resolvePostBodySchema = z.discriminatedUnion('outcome', [
+  z
+    .object({
+      outcome: z.literal('published').describe('The post is on TikTok: the first call did reach the provider'),
+      publishId: publishIdSchema
+        .optional()
+        .describe("The posting API's publish_id, when known: the post then goes back to processing and is polled to its real outcome"),
+      publicUrl: httpsUrlSchema.optional().describe('Where the post can be seen, when known'),
+    })
+    .strict(),
+  z
+    .object({
+      outcome: z.literal('not_published').describe('The post is not on TikTok: it ends failed, and can still be retried deliberately'),
+      reason: z.string().trim().min(1).max(1_000).optional().describe('What the operator found; kept as the error message'),
+    })
+    .strict(),
+]);
+export type ResolvePostBody = z.infer<typeof resolvePostBodySchema>;
 
 /** What a tracked post stores in `posts.request`: there is no request of ours to keep. */
 export const trackedRequestSchema = z.object({ tracked: z.object({ publishId: z.string() }) });
