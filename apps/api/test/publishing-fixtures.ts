@@ -1,3 +1,5 @@
+import type { RunningSandbox } from '@pubcrawl/sandbox';
+import { expect } from 'vitest';
 import type { TestApi } from './harness';
 
 /** Bodies and helpers shared by the publishing tests. */
@@ -51,4 +53,31 @@ export async function jobCount(api: TestApi): Promise<number> {
     total += Object.values(counts).reduce((sum, value) => sum + value, 0);
   }
   return total;
+}
+
+/** The posting API key the API tests' workers use (startApiWorkers' default). */
+export const POSTING_KEY = 'test-posting-key';
+
+/** Worker settings for tests that follow posts to their outcome: no status quota, quick polls. */
+export const QUICK_POLLING_ENV = {
+  POSTING_API_KEY: POSTING_KEY,
+  ACCOUNT_STATUS_PER_MINUTE: '1000',
+  PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
+  PUBLISH_STATUS_MAX_INTERVAL_MS: '400',
+} as const;
+
+/** A publish made straight through the posting API, as pubcrawl never saw it; its publish id. */
+export async function publishElsewhere(sandbox: RunningSandbox, accountExternalId: string, url: string, content = 'made elsewhere'): Promise<string> {
+  const response = await fetch(`${sandbox.url}/api/content/post`, {
+    method: 'POST',
+    headers: { 'x-api-key': POSTING_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      accountId: accountExternalId,
+      content,
+      mediaItems: [{ url }],
+      tiktokSettings: { privacy_level: 'SELF_ONLY', allow_comment: true, allow_duet: false, allow_stitch: false },
+    }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: { publish_id: string } }).data.publish_id;
 }

@@ -2,9 +2,8 @@ import type { RunningSandbox } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
-import { createAccount, tableCount, videoBody } from './publishing-fixtures';
+import { createAccount, publishElsewhere, QUICK_POLLING_ENV, tableCount, videoBody } from './publishing-fixtures';
 
-const POSTING_KEY = 'test-posting-key';
 /** The sandbox records a publish whose media URL contains "hang", then never answers it. */
 const HANGING_MEDIA = 'https://cdn.example.com/hang/clip.mp4';
 const WEBHOOK_URL = 'http://127.0.0.1:9/hooks';
@@ -28,13 +27,10 @@ describe('POST /v1/posts/:id/resolve', () => {
     api = await startTestApi({ WEBHOOK_URL: WEBHOOK_URL });
     sandbox = await testSandbox({ quotaPerSecond: 0, publishDurationMs: 300 });
     workers = startApiWorkers(api, sandbox, ['publish', 'publish-status'], {
-      POSTING_API_KEY: POSTING_KEY,
+      ...QUICK_POLLING_ENV,
       WEBHOOK_URL,
       WEBHOOK_SECRET: 'resolve-test-secret-0123456789',
-      ACCOUNT_STATUS_PER_MINUTE: '1000',
       UPSTREAM_TIMEOUT_MS: '1000',
-      PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
-      PUBLISH_STATUS_MAX_INTERVAL_MS: '400',
     });
   });
   afterAll(async () => {
@@ -112,17 +108,7 @@ describe('POST /v1/posts/:id/resolve', () => {
   it('polls a post the operator found with its publish id to the provider\u2019s own outcome', async () => {
     const { post, account } = await unconfirmedPost();
     // The publish id the operator found; made here through the posting API for the same account.
-    const made = await fetch(`${sandbox.url}/api/content/post`, {
-      method: 'POST',
-      headers: { 'x-api-key': POSTING_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        accountId: account.externalId,
-        content: 'found by the operator',
-        mediaItems: [{ url: 'https://cdn.example.com/found.mp4' }],
-        tiktokSettings: { privacy_level: 'SELF_ONLY', allow_comment: true, allow_duet: false, allow_stitch: false },
-      }),
-    });
-    const publishId = ((await made.json()) as { data: { publish_id: string } }).data.publish_id;
+    const publishId = await publishElsewhere(sandbox, account.externalId, 'https://cdn.example.com/found.mp4', 'found by the operator');
 
     const resolved = await resolve(post.id, { outcome: 'published', publishId });
     expect(resolved.statusCode, resolved.body).toBe(200);

@@ -2,25 +2,7 @@ import type { RunningSandbox } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
-import { createAccount } from './publishing-fixtures';
-
-const POSTING_KEY = 'test-posting-key';
-
-/** A publish made by someone else, straight through the posting API, as pubcrawl never saw it. */
-async function publishElsewhere(sandbox: RunningSandbox, accountId: string, url: string): Promise<string> {
-  const response = await fetch(`${sandbox.url}/api/content/post`, {
-    method: 'POST',
-    headers: { 'x-api-key': POSTING_KEY, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      accountId,
-      content: 'made elsewhere',
-      mediaItems: [{ url }],
-      tiktokSettings: { privacy_level: 'SELF_ONLY', allow_comment: true, allow_duet: false, allow_stitch: false },
-    }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { data: { publish_id: string } }).data.publish_id;
-}
+import { createAccount, publishElsewhere, QUICK_POLLING_ENV } from './publishing-fixtures';
 
 describe('POST /v1/posts/track', () => {
   let api: TestApi;
@@ -30,12 +12,7 @@ describe('POST /v1/posts/track', () => {
   beforeAll(async () => {
     api = await startTestApi();
     sandbox = await testSandbox({ quotaPerSecond: 0, publishDurationMs: 300 });
-    workers = startApiWorkers(api, sandbox, ['publish-status'], {
-      POSTING_API_KEY: POSTING_KEY,
-      ACCOUNT_STATUS_PER_MINUTE: '1000',
-      PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
-      PUBLISH_STATUS_MAX_INTERVAL_MS: '400',
-    });
+    workers = startApiWorkers(api, sandbox, ['publish-status'], QUICK_POLLING_ENV);
   });
   afterAll(async () => {
     await workers?.stop();
