@@ -1,4 +1,5 @@
 import { createDb, crawls, fireSchedule, schedules, startWaitingRun, type DbHandle } from '@pubcrawl/db';
+import { MAX_WAITING_RUNS } from '@pubcrawl/schemas';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchedulerWorld, type SchedulerWorld } from './harness';
@@ -87,6 +88,22 @@ describe('fireSchedule', () => {
       ['queued', true],
       ['queued', false],
     ]);
+  });
+
+  it('with overlap queue, holds at most MAX_WAITING_RUNS and skips further ticks with the reason', async () => {
+    const schedule = await world.createSchedule({ name: 'backlog', cron: '* * * * * *', timezone: 'UTC', crawl, overlap: 'queue' });
+    const db = world.worker.context.db.db;
+    const start = Date.UTC(2030, 0, 2);
+    const tick = (second: number) => fireSchedule(db, { scheduleId: schedule.id, fireTime: new Date(start + second * 1_000), trigger: 'tick' });
+    expect(await tick(0)).toMatchObject({ fired: true, run: { outcome: 'started' } });
+    for (let second = 1; second <= MAX_WAITING_RUNS; second += 1) expect(await tick(second)).toMatchObject({ fired: true, run: { outcome: 'queued' } });
+    const overflow = await tick(MAX_WAITING_RUNS + 1);
+    expect(overflow).toMatchObject({ fired: true, crawl: null, run: { outcome: 'skipped', reason: expect.stringContaining(`${MAX_WAITING_RUNS} runs are already waiting their turn`) } });
+
+    // Once a waiting run gets its turn there is room again.
+    await db.update(crawls).set({ status: 'completed' }).where(eq(crawls.scheduleId, schedule.id));
+    expect((await startWaitingRun(db, schedule.id))?.crawl).not.toBeNull();
+    expect(await tick(MAX_WAITING_RUNS + 2)).toMatchObject({ fired: true, run: { outcome: 'queued' } });
   });
 
   it('with overlap skip, records a skipped tick naming the crawl still active', async () => {

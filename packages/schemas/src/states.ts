@@ -63,6 +63,13 @@ export const ACTIVE_CRAWL_STATUSES = ['queued', 'running'] as const satisfies re
 export const SCHEDULE_OVERLAP_POLICIES = ['skip', 'queue'] as const;
 export type ScheduleOverlapPolicy = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
 
+/**
+ * How many runs an `overlap: queue` schedule may hold waiting. A schedule that fires faster than its
+ * crawl finishes would otherwise grow its backlog without end, running stale ticks back to back
+ * for ever; past this many, further ticks are recorded as skipped, with the reason.
+ */
+export const MAX_WAITING_RUNS = 100;
+
 export const SCHEDULE_CATCH_UP_POLICIES = ['none', 'last'] as const;
 export type ScheduleCatchUpPolicy = (typeof SCHEDULE_CATCH_UP_POLICIES)[number];
 

@@ -2,6 +2,7 @@ import {
   ACTIVE_CRAWL_STATUSES,
   compileCron,
   createCrawlBodySchema,
+  MAX_WAITING_RUNS,
   type CreateCrawlBody,
   type CreateScheduleBody,
   type ScheduleResponse,
@@ -200,7 +201,8 @@ const REASON_PREFIX = { tick: '', catch_up: 'catch-up: ', manual: 'manual run: '
  *    NOTHING. Only the caller that inserts it continues; the others get `already_claimed`.
  * 4. Overlap: a previous run still queued or running (or a queued run still waiting its turn) makes
  *    this run `skipped` (policy skip) or `queued` (policy queue: it gets its crawl later, from
- *    `startWaitingRun`). Otherwise the crawl is inserted under the same identity and the run starts.
+ *    `startWaitingRun`; `skipped` once MAX_WAITING_RUNS wait). Otherwise the crawl is inserted
+ *    under the same identity and the run starts.
  * 5. `last_fired_at` moves forward for cron ticks (not manual runs): it is what catch-up reads.
  *
  * A crash anywhere before commit rolls everything back and another replica's claim goes through; a
@@ -228,7 +230,10 @@ export async function fireSchedule(db: Database, tick: ScheduleTick): Promise<Fi
     const prefix = REASON_PREFIX[tick.trigger];
     let outcome: ScheduleRunRow['outcome'];
     let reason: string | null;
-    if (blocker) {
+    if (blocker && schedule.overlap === 'queue' && (await waitingRunCount(tx, schedule.id)) >= MAX_WAITING_RUNS) {
+      outcome = 'skipped';
+      reason = `${prefix}${MAX_WAITING_RUNS} runs are already waiting their turn (${blocker})`;
+    } else if (blocker) {
       outcome = schedule.overlap === 'skip' ? 'skipped' : 'queued';
       reason = `${prefix}${blocker}`;
     } else if (!spec.ok) {
@@ -389,6 +394,14 @@ async function previousRunStillActive(tx: Transaction, scheduleId: string): Prom
     .limit(1);
   if (waiting) return `the run of ${waiting.fireTime.toISOString()} is still waiting for its turn`;
   return null;
+}
+
+async function waitingRunCount(tx: Transaction, scheduleId: string): Promise<number> {
+  const [row] = await tx
+    .select({ count: sql<number>`count(*)::int` })
+    .from(scheduleRuns)
+    .where(and(eq(scheduleRuns.scheduleId, scheduleId), eq(scheduleRuns.outcome, 'queued'), isNull(scheduleRuns.crawlId)));
+  return row?.count ?? 0;
 }
 
 async function insertRunCrawl(tx: Transaction, scheduleId: string, fireTime: Date, body: CreateCrawlBody): Promise<CrawlRow> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalTimezone, cronProblem } from '../cron';
-import { SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES } from '../states';
+import { MAX_WAITING_RUNS, SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES } from '../states';
 import { crawlSchema, createCrawlBodySchema } from './crawls';
 
 /** 5 fields, or 6 with seconds first; validated by node-cron so the API accepts what the scheduler can run. */
@@ -40,7 +40,7 @@ const scheduleFields = {
   enabled: z.boolean(),
   overlap: z
     .enum(SCHEDULE_OVERLAP_POLICIES)
-    .describe('When a tick comes while the previous run is still queued or running: skip records a skipped run, queue runs it after'),
+    .describe(`When a tick comes while the previous run is still queued or running: skip records a skipped run, queue runs it after (at most ${MAX_WAITING_RUNS} runs wait; later ticks are skipped)`),
   catchUp: z
     .enum(SCHEDULE_CATCH_UP_POLICIES)
     .describe('After the scheduler was down across ticks: last runs the most recent missed tick once, none runs nothing'),
