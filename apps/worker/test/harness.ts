@@ -90,7 +90,11 @@ export async function startWorkerHarness(options: { sandbox?: Partial<SandboxCon
       return child;
     },
     async close() {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // Wait for the children to be gone, so nothing they sent lands in Redis after the cleanup.
+      const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+      const exited = alive.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      for (const child of alive) child.kill('SIGKILL');
+      await Promise.all(exited);
       await Promise.all(started.map((stop) => stop()));
       await context.close();
       await sandbox.close();
