@@ -5,7 +5,7 @@ import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
-import { dropDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestRedis } from '@pubcrawl/testing';
+import { dropDatabase, testDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -165,5 +165,78 @@ describe('pnpm start', () => {
     // The long crawl's next segment waits for the next start; it was handed over, not dropped.
     const pending = await queues[QUEUE_NAMES.crawlFollowers].getJobCounts('waiting', 'delayed', 'prioritized');
     expect((pending.waiting ?? 0) + (pending.delayed ?? 0) + (pending.prioritized ?? 0), JSON.stringify(pending)).toBe(1);
+  });
+});
+
+/** A process is gone once signal 0 to its pid fails. */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Each app's own root script (`pnpm worker`, as a process manager or `docker compose` without the
+ * image's direct command would run it) is two pnpm processes deep. A SIGTERM to the outer one must
+ * still reach the app's graceful shutdown, and pnpm must exit with the app's 0, leaving nothing.
+ */
+describe('pnpm <app> under SIGTERM', () => {
+  let database: TestDatabase;
+  let redis: TestRedis;
+  const running: ChildProcess[] = [];
+  const appPids: number[] = [];
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    redis = await testRedis();
+  });
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // An app a failing case left orphaned must not keep the database busy.
+    for (const pid of appPids) if (!isGone(pid)) process.kill(pid, 'SIGKILL');
+    await redis.cleanup();
+    await database.cleanup();
+  });
+
+  const apps = [
+    { app: 'api', ready: 'Server listening' },
+    { app: 'worker', ready: 'worker started' },
+    { app: 'scheduler', ready: 'scheduler started' },
+    { app: 'sandbox', ready: 'sandbox listening' },
+  ] as const;
+
+  it.each(apps)('pnpm $app stops gracefully and exits 0', { timeout: 60_000 }, async ({ app, ready }) => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: redis.prefix,
+      API_KEYS: 'script-test-key',
+      PORT: String(await freePort()),
+      SANDBOX_PORT: String(await freePort()),
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      LOG_LEVEL: 'info',
+    };
+    const started = spawn(process.execPath, [pnpmCli(), app], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(started);
+    const output = capture(started);
+    await waitFor(() => output.text().includes(ready) || started.exitCode !== null, { timeoutMs: 45_000, intervalMs: 100, describe: () => output.text() });
+    expect(started.exitCode, output.text()).toBeNull();
+    const appPid = Number(/"pid":(\d+)/.exec(output.text())?.[1]);
+    expect(appPid, output.text()).toBeGreaterThan(0);
+    expect(appPid).not.toBe(started.pid);
+    appPids.push(appPid);
+
+    const exited = once(started, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const signalledAt = Date.now();
+    started.kill('SIGTERM');
+    const [code, signal] = await exited;
+    // 0 only comes from the app's own graceful stop; a shell or pnpm dying of the signal is not 0.
+    expect({ code, signal }, output.text()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS + EXIT_SLACK_MS);
+    expect(isGone(appPid), `the ${app} process ${appPid} outlived pnpm`).toBe(true);
   });
 });
