@@ -1,5 +1,5 @@
 import { childFor } from '@pubcrawl/logger';
-import { createRedisConnection } from '@pubcrawl/queue';
+import { createRedisConnection, settleConnections } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
 import { Worker, type Job, type Processor as BullProcessor } from 'bullmq';
@@ -86,6 +86,8 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
   return {
     workers,
     async close(graceMs = context.env.SHUTDOWN_GRACE_MS) {
+      // A worker still connecting must not be closed (see settleConnections).
+      await settleConnections(workers);
       // pause(), not close(): BullMQ's close() memoises its first call, so a close(true) after a
       // graceful close() would only wait on that one again and never force anything.
       let timer: NodeJS.Timeout | undefined;

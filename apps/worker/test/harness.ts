@@ -26,7 +26,7 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
-const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /**
  * One test file's private world: its own database, key prefix and sandbox, and the environment

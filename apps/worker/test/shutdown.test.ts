@@ -1,16 +1,18 @@
 import { once } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { crawlJobId } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/schemas';
 import { waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrawl, crawlItemIds, crawlState, refetchedPages, upstreamFollowerIds, waitForCrawlStatus } from './crawl-helpers';
-import { startWorkerHarness, type WorkerHarness } from './harness';
+import { startWorkerHarness, workerMain, type WorkerHarness } from './harness';
 
 /** The issue's bound: a SIGTERMed process is gone within SHUTDOWN_GRACE_MS plus this. */
 const EXIT_SLACK_MS = 5_000;
 const LOCK_MS = 2_000;
 const PAGE_SIZE = 30;
+/** Nothing is active in a worker stopped as it starts; the default grace is only an upper bound. */
+const GRACE_FOR_EARLY_STOP_MS = 20_000;
 
 interface Exit {
   code: number | null;
@@ -162,5 +164,36 @@ describe('a worker that receives SIGTERM', () => {
     // The page cut short may have been answered after the worker left; only it may be fetched twice.
     expect(refetchedPages(harness.sandbox.stats().pages, secUid).extraFetches).toBeLessThanOrEqual(1);
     expect(restartedExit, restartedExit.stderr).toMatchObject({ code: 0, signal: null });
+  });
+});
+
+describe('a worker stopped the moment it starts', () => {
+  let harness: WorkerHarness;
+  beforeAll(async () => {
+    harness = await startWorkerHarness();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  // Closing BullMQ objects whose connections are still connecting made BullMQ emit an error after
+  // removing every listener (taskforcesh/bullmq#3546): about half of these stops crashed with exit 1
+  // before the fix. A deploy or a crash loop can stop a worker that early.
+  it('exits 0 every time, without an unhandled error', async () => {
+    for (let round = 0; round < 6; round += 1) {
+      const child = spawn(process.execPath, ['--import', 'tsx', workerMain], {
+        env: { ...process.env, ...harness.env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      const append = (chunk: Buffer) => {
+        output += chunk.toString();
+      };
+      child.stdout?.on('data', append);
+      child.stderr?.on('data', append);
+      await waitFor(() => output.includes('worker started') || child.exitCode !== null, { timeoutMs: 30_000, intervalMs: 5 });
+      const exit = await sigterm(child, () => output, GRACE_FOR_EARLY_STOP_MS);
+      expect({ code: exit.code, signal: exit.signal }, `round ${round}: ${exit.stderr}`).toEqual({ code: 0, signal: null });
+    }
   });
 });

@@ -1,4 +1,4 @@
-export { createRedisConnection, createRequestRedisConnection } from './connection';
+export { createRedisConnection, createRequestRedisConnection, settleConnections } from './connection';
 export { closeQueues, createQueues, defaultJobOptions, type QueueSetOptions, type Queues } from './queues';
 export { jobIds } from './job-ids';
 export { crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishStatus, enqueueWebhook } from './enqueue';

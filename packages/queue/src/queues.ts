@@ -1,6 +1,7 @@
 import { JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { settleConnections } from './connection';
 
 export type Queues = { [Name in QueueName]: Queue<JobPayload<Name>> };
 
@@ -39,5 +40,7 @@ export function createQueues(options: QueueSetOptions): Queues {
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.all(Object.values(queues).map((queue) => queue.close()));
+  const all = Object.values(queues);
+  await settleConnections(all);
+  await Promise.all(all.map((queue) => queue.close()));
 }
