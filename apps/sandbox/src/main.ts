@@ -32,12 +32,12 @@ try {
     logger,
     ...(env.SANDBOX_SEED === undefined ? {} : { seed: env.SANDBOX_SEED }),
   });
-  logger.info({ url: sandbox.url, config }, 'sandbox listening');
-
   exitOnSignal(logger, async (signal) => {
     logger.info({ signal }, 'sandbox stopping');
     await sandbox.close();
   });
+  // Only once the handler is in place: a supervisor may signal as soon as it reads this line.
+  logger.info({ url: sandbox.url, config }, 'sandbox listening');
 } catch (caught) {
   logger.fatal({ err: toError(caught) }, 'sandbox failed to start');
   process.exit(1);

@@ -6,10 +6,11 @@ import { startScheduler } from './scheduler';
 const env = loadEnv(schedulerEnvSchema, schedulerEnvSource);
 const logger = createLogger({ name: 'scheduler', level: env.LOG_LEVEL });
 const scheduler = startScheduler({ env, logger });
-logger.info({ prefix: env.QUEUE_PREFIX, pollIntervalMs: env.SCHEDULER_POLL_INTERVAL_MS }, 'scheduler started');
 
 exitOnSignal(logger, async (signal) => {
   logger.info({ signal, graceMs: env.SCHEDULER_SHUTDOWN_GRACE_MS }, 'shutting down: no new ticks, letting fires in flight commit');
   await scheduler.stop();
   logger.info('shutdown complete');
 });
+// Only once the handler is in place: a supervisor may signal as soon as it reads this line.
+logger.info({ prefix: env.QUEUE_PREFIX, pollIntervalMs: env.SCHEDULER_POLL_INTERVAL_MS }, 'scheduler started');

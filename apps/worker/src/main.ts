@@ -10,7 +10,6 @@ const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 const context = createWorkerContext(env, logger);
 const reconcilers = startReconcilers(context);
 const workers = startWorkers(context);
-logger.info({ prefix: env.QUEUE_PREFIX }, 'worker started');
 
 exitOnSignal(logger, async (signal) => {
   logger.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'shutting down: no new jobs, letting active ones finish');
@@ -20,3 +19,5 @@ exitOnSignal(logger, async (signal) => {
   await context.close({ abandonInFlight: outcome === 'handed_back' });
   logger.info('shutdown complete');
 });
+// Only once the handler is in place: a supervisor may signal as soon as it reads this line.
+logger.info({ prefix: env.QUEUE_PREFIX }, 'worker started');
