@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commonEnv, loadEnv, parseEnv } from '@pubcrawl/config';
-import { accounts, postEvents, posts, type PostRow } from '@pubcrawl/db';
+import { accounts, insertPosts, type PostRow } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
 import { enqueuePublish } from '@pubcrawl/queue';
 import { startSandbox } from '@pubcrawl/sandbox';
@@ -110,13 +110,7 @@ async function main(): Promise<void> {
         });
         return { accountId: owner.id, request, mediaType: 'video', requestHash: `bench-${index}`, scheduledAt };
       });
-      rows.push(
-        ...(await context.db.db.transaction(async (tx) => {
-          const created = await tx.insert(posts).values(chunk).returning();
-          await tx.insert(postEvents).values(created.map((post) => ({ postId: post.id, fromStatus: null, toStatus: 'scheduled' as const, code: 'created' })));
-          return created;
-        })),
-      );
+      rows.push(...(await insertPosts(context.db.db, chunk)));
     }
     for (let start = 0; start < rows.length; start += 200) await Promise.all(rows.slice(start, start + 200).map((post) => enqueuePublish(context.queues, post)));
     const lead = scheduledAt.getTime() - Date.now();

@@ -1,4 +1,4 @@
-import { accounts, postEvents, posts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { accounts, insertPosts, posts, type AccountRow, type PostRow } from '@pubcrawl/db';
 import { enqueuePublish } from '@pubcrawl/queue';
 import { publishContentHash } from '@pubcrawl/sandbox';
 import { createPostBodySchema, resolveMediaType, type CreatePostBody, type PostStatus } from '@pubcrawl/schemas';
@@ -56,12 +56,7 @@ export async function seedPosts(context: WorkerContext, owners: readonly Account
   const rows: PostRow[] = [];
   for (let start = 0; start < values.length; start += 500) {
     const chunk = values.slice(start, start + 500);
-    const inserted = await context.db.db.transaction(async (tx) => {
-      const created = await tx.insert(posts).values(chunk).returning();
-      await tx.insert(postEvents).values(created.map((post) => ({ postId: post.id, fromStatus: null, toStatus: 'scheduled' as const, code: 'created' })));
-      return created;
-    });
-    rows.push(...inserted);
+    rows.push(...(await insertPosts(context.db.db, chunk)));
   }
   if (options.enqueue !== false) {
     for (let start = 0; start < rows.length; start += 100) {

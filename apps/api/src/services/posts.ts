@@ -4,11 +4,11 @@ import {
   decodeCursor,
   findAccount,
   findPost,
+  insertPost,
   isUniqueViolation,
   pageOf,
   posts,
   postView,
-  recordPostCreated,
   recordWebhookEvent,
   transitionPost,
   type PostRow,
@@ -90,22 +90,14 @@ export async function createPost(context: ApiContext, body: CreatePostBody, idem
 
   let post: PostRow;
   try {
-    post = await context.db.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(posts)
-        .values({
-          accountId: account.id,
-          request: body,
-          mediaType,
-          status: 'scheduled',
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash: hash,
-          scheduledAt: body.scheduledAt === undefined ? new Date() : new Date(body.scheduledAt),
-        })
-        .returning();
-      if (row === undefined) throw new Error('insert returned no row');
-      await recordPostCreated(tx, row);
-      return row;
+    post = await insertPost(context.db.db, {
+      accountId: account.id,
+      request: body,
+      mediaType,
+      status: 'scheduled',
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash: hash,
+      scheduledAt: body.scheduledAt === undefined ? new Date() : new Date(body.scheduledAt),
     });
   } catch (caught) {
     // Two identical requests raced past the lookup above: the unique index let one in.
@@ -230,24 +222,16 @@ export async function trackPublish(context: ApiContext, body: TrackPublishBody):
   const now = new Date();
   let post: PostRow;
   try {
-    post = await context.db.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(posts)
-        .values({
-          accountId: account.id,
-          request: { tracked: { publishId: body.publishId } },
-          mediaType: 'unknown',
-          // A parked account's publish waits like its other posts, and resumes to polling.
-          status: account.status === 'active' ? 'processing' : 'reauth_required',
-          requestHash: createHash('sha256').update(`tracked:${body.publishId}`).digest('hex'),
-          scheduledAt: now,
-          submittedAt: now,
-          publishId: body.publishId,
-        })
-        .returning();
-      if (row === undefined) throw new Error('insert returned no row');
-      await recordPostCreated(tx, row);
-      return row;
+    post = await insertPost(context.db.db, {
+      accountId: account.id,
+      request: { tracked: { publishId: body.publishId } },
+      mediaType: 'unknown',
+      // A parked account's publish waits like its other posts, and resumes to polling.
+      status: account.status === 'active' ? 'processing' : 'reauth_required',
+      requestHash: createHash('sha256').update(`tracked:${body.publishId}`).digest('hex'),
+      scheduledAt: now,
+      submittedAt: now,
+      publishId: body.publishId,
     });
   } catch (caught) {
     if (isUniqueViolation(caught, 'posts_publish_id_key')) throw conflict('This publish id is already tracked', { publishId: 'already tracked' });

@@ -1,6 +1,6 @@
 import { canTransitionPost, postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostStatus } from '@pubcrawl/schemas';
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import type { Executor } from '../client';
+import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';
 
 export type PostRow = typeof posts.$inferSelect;
@@ -87,9 +87,25 @@ export async function transitionPost(
   return post;
 }
 
-/** The event for a post's creation; written in the transaction that inserts the post. */
-export async function recordPostCreated(tx: Executor, post: PostRow): Promise<void> {
-  await tx.insert(postEvents).values({ postId: post.id, fromStatus: null, toStatus: post.status, code: 'created', message: null, data: null });
+export type NewPostRow = typeof posts.$inferInsert;
+
+/**
+ * Inserts posts together with their `created` events, in one transaction: a post never exists
+ * without the first entry of its timeline.
+ */
+export async function insertPosts(db: Database, values: readonly NewPostRow[]): Promise<PostRow[]> {
+  if (values.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const created = await tx.insert(posts).values([...values]).returning();
+    await tx.insert(postEvents).values(created.map((post) => ({ postId: post.id, fromStatus: null, toStatus: post.status, code: 'created', message: null, data: null })));
+    return created;
+  });
+}
+
+export async function insertPost(db: Database, values: NewPostRow): Promise<PostRow> {
+  const [row] = await insertPosts(db, [values]);
+  if (row === undefined) throw new Error('insert returned no row');
+  return row;
 }
 
 /** The API's (and the webhooks') view of a post. */
