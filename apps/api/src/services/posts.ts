@@ -8,8 +8,7 @@ import {
   isUniqueViolation,
   pageOf,
   posts,
-  postView,
-  recordWebhookEvent,
+  recordPostWebhook,
   transitionPost,
   type PostRow,
   type TransitionDetails,
@@ -249,13 +248,13 @@ export async function trackPublish(context: ApiContext, body: TrackPublishBody):
 
 const OPERATOR_FOUND = 'an operator found the post on TikTok';
 
-/** The transition for a verdict that ends the post here, and the webhook it raises. */
-function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; key: 'post.published' | 'post.failed'; details: TransitionDetails } {
+/** The transition for a verdict that ends the post here. */
+function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; details: TransitionDetails } {
   if (verdict.outcome === 'published') {
-    return { to: 'published', key: 'post.published', details: { code: 'operator_resolved', message: OPERATOR_FOUND, patch: { publicUrl: verdict.publicUrl ?? null, lastErrorCode: null, lastErrorMessage: null } } };
+    return { to: 'published', details: { code: 'operator_resolved', message: OPERATOR_FOUND, patch: { publicUrl: verdict.publicUrl ?? null, lastErrorCode: null, lastErrorMessage: null } } };
   }
   const message = verdict.reason ?? 'an operator found that the provider never published it';
-  return { to: 'failed', key: 'post.failed', details: { code: 'not_published', message, patch: { lastErrorCode: 'not_published', lastErrorMessage: message } } };
+  return { to: 'failed', details: { code: 'not_published', message, patch: { lastErrorCode: 'not_published', lastErrorMessage: message } } };
 }
 
 /**
@@ -280,12 +279,10 @@ export async function resolveUnconfirmedPost(context: ApiContext, postId: string
         });
         return { row, delivery: null };
       }
-      const { to, key, details } = finalVerdict(verdict);
+      const { to, details } = finalVerdict(verdict);
       const row = await transitionPost(tx, postId, ['unconfirmed'], to, details);
-      const url = context.env.WEBHOOK_URL;
-      // Same event, same once-per-generation key as when a worker ends the post.
-      const delivery = row === null || url === undefined ? null : await recordWebhookEvent(tx, { key, data: postView(row), dedupeKey: `${key}:${row.id}:${row.generation}`, url });
-      return { row, delivery };
+      // The same event, once per generation, as when a worker ends the post.
+      return { row, delivery: row === null ? null : await recordPostWebhook(tx, row, context.env.WEBHOOK_URL) };
     });
   } catch (caught) {
     if (isUniqueViolation(caught, 'posts_publish_id_key')) throw conflict('This publish id belongs to another post', { publishId: 'already belongs to another post' });

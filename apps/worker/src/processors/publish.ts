@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { posts, postView, recordPostNote, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
+import { posts, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
 import { publishJobSchema } from '@pubcrawl/schemas';
 import {
   accountScope,
@@ -17,7 +17,7 @@ import {
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
-import { dispatchEvents, recordEvent } from '../events';
+import { dispatchEvents } from '../events';
 import {
   endPost,
   ensureStatusPoll,
@@ -173,7 +173,7 @@ async function writeSubmitted(
   const from = ['publishing', 'unconfirmed'] as const;
   // The common case is one statement with no transaction around it: this write closes the window in
   // which a crash would leave the post unconfirmed, so it should not wait for more round trips.
-  const needsEvent = to === 'published' && context.env.WEBHOOK_URL !== undefined;
+  const needsEvent = postWebhookKey(to) !== undefined && context.env.WEBHOOK_URL !== undefined;
   if (!needsEvent) {
     const row = await transitionPost(db, claimed.id, from, to, details);
     if (row !== null) return { row, delivery: null };
@@ -181,8 +181,7 @@ async function writeSubmitted(
   return db.transaction(async (tx) => {
     const row = needsEvent ? await transitionPost(tx, claimed.id, from, to, details) : null;
     if (row !== null) {
-      const delivery = await recordEvent(context, tx, 'post.published', postView(row), `post.published:${row.id}:${row.generation}`);
-      return { row, delivery };
+      return { row, delivery: await recordPostWebhook(tx, row, context.env.WEBHOOK_URL) };
     }
     const [current] = await tx.select().from(posts).where(eq(posts.id, claimed.id)).for('update');
     // Our own earlier attempt at this write committed after all (its connection broke after COMMIT).

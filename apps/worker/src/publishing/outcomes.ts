@@ -5,7 +5,8 @@ import {
   markAccountReauthRequired,
   parkScheduledPosts,
   posts,
-  postView,
+  postWebhookKey,
+  recordPostWebhook,
   transitionPost,
   type AccountRow,
   type Database,
@@ -15,7 +16,7 @@ import {
   type TransitionDetails,
 } from '@pubcrawl/db';
 import { enqueuePublishStatus } from '@pubcrawl/queue';
-import type { PostStatus, WebhookEventKey } from '@pubcrawl/schemas';
+import type { PostStatus } from '@pubcrawl/schemas';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
 import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
@@ -59,12 +60,6 @@ export function inFlightSettledAt(post: Pick<PostRow, 'submittedAt' | 'updatedAt
   return (post.submittedAt ?? post.updatedAt).getTime() + upstreamTimeoutMs + IN_FLIGHT_MARGIN_MS;
 }
 
-const EVENT_FOR: Partial<Record<PostStatus, WebhookEventKey>> = {
-  published: 'post.published',
-  failed: 'post.failed',
-  unconfirmed: 'post.unconfirmed',
-};
-
 export interface EndDetails {
   code: string;
   message: string;
@@ -87,16 +82,14 @@ export async function endPost(
 ): Promise<PostRow | null> {
   const error = to === 'published' ? { lastErrorCode: null, lastErrorMessage: null } : { lastErrorCode: details.code, lastErrorMessage: details.message };
   const transition = { code: details.code, message: details.message, data: details.data ?? null, patch: { ...details.patch, ...error } };
-  const key = EVENT_FOR[to];
-  if (key === undefined || context.env.WEBHOOK_URL === undefined) {
+  if (postWebhookKey(to) === undefined || context.env.WEBHOOK_URL === undefined) {
     // Nothing to raise: the transition and its event row are one statement, no transaction needed.
     return transitionPost(db, post.id, from, to, transition);
   }
   const result = await db.transaction(async (tx) => {
     const row = await transitionPost(tx, post.id, from, to, transition);
     if (row === null) return null;
-    const delivery = await recordEvent(context, tx, key, postView(row), `${key}:${row.id}:${row.generation}`);
-    return { row, delivery };
+    return { row, delivery: await recordPostWebhook(tx, row, context.env.WEBHOOK_URL) };
   });
   if (result === null) return null;
   await dispatchEvents(context, [result.delivery]);

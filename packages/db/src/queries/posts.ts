@@ -1,7 +1,8 @@
-import { canTransitionPost, postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostStatus } from '@pubcrawl/schemas';
+import { canTransitionPost, postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostStatus, type WebhookEventKey } from '@pubcrawl/schemas';
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';
+import { recordWebhookEvent } from './webhooks';
 
 export type PostRow = typeof posts.$inferSelect;
 export type PostPatch = Partial<
@@ -106,6 +107,29 @@ export async function insertPost(db: Database, values: NewPostRow): Promise<Post
   const [row] = await insertPosts(db, [values]);
   if (row === undefined) throw new Error('insert returned no row');
   return row;
+}
+
+const WEBHOOK_FOR_STATUS: Partial<Record<PostStatus, WebhookEventKey>> = {
+  published: 'post.published',
+  failed: 'post.failed',
+  unconfirmed: 'post.unconfirmed',
+};
+
+/** The webhook a post raises on reaching `status`, if any. */
+export function postWebhookKey(status: PostStatus): WebhookEventKey | undefined {
+  return WEBHOOK_FOR_STATUS[status];
+}
+
+/**
+ * Records, in the caller's transaction, the webhook the post's current status raises: once per
+ * generation, so a worker's retried write cannot raise it twice, while an operator's retry (a new
+ * generation) can end and raise it again. Null when webhooks are off, the status raises none, or
+ * it was already recorded.
+ */
+export async function recordPostWebhook(tx: Executor, post: PostRow, url: string | undefined): Promise<string | null> {
+  const key = postWebhookKey(post.status);
+  if (url === undefined || key === undefined) return null;
+  return recordWebhookEvent(tx, { key, data: postView(post), dedupeKey: `${key}:${post.id}:${post.generation}`, url });
 }
 
 /** The API's (and the webhooks') view of a post. */
