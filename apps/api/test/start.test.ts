@@ -5,7 +5,7 @@ import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
-import { dropDatabase, testDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
+import { captureOutput, dropDatabase, signalAndWait, testDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -41,17 +41,6 @@ async function portAnswers(port: number): Promise<boolean> {
   } finally {
     socket.destroy();
   }
-}
-
-/** Everything a child prints, kept for assertions and for the failure message. */
-function capture(child: ChildProcess): { text(): string } {
-  let text = '';
-  const append = (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-200_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  return { text: () => text };
 }
 
 describe('pnpm start', () => {
@@ -99,15 +88,15 @@ describe('pnpm start', () => {
     // The real `pnpm start`, so the signal lands on pnpm itself, as it does under a supervisor.
     const started = spawn(process.execPath, [pnpmCli(), 'start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
-    const output = capture(started);
+    const output = captureOutput(started);
 
-    await waitFor(() => output.text().includes(BANNER) || started.exitCode !== null, { timeoutMs: 120_000, intervalMs: 100, describe: () => output.text() });
-    expect(started.exitCode, output.text()).toBeNull();
+    await waitFor(() => output().includes(BANNER) || started.exitCode !== null, { timeoutMs: 120_000, intervalMs: 100, describe: () => output() });
+    expect(started.exitCode, output()).toBeNull();
     // pnpm announces the script it runs: the process signalled below is pnpm, not our launcher.
-    expect(output.text()).toContain('> exec node infra/start.mjs');
-    const key = /Authorization: Bearer (\S+?)\)/.exec(output.text())?.[1];
-    expect(key, output.text()).toBeDefined();
-    expect(output.text()).toMatch(new RegExp(`Bull Board +http://localhost:${port}/admin/queues +\\(user admin, password \\S+\\)`));
+    expect(output()).toContain('> exec node infra/start.mjs');
+    const key = /Authorization: Bearer (\S+?)\)/.exec(output())?.[1];
+    expect(key, output()).toBeDefined();
+    expect(output()).toMatch(new RegExp(`Bull Board +http://localhost:${port}/admin/queues +\\(user admin, password \\S+\\)`));
     const base = `http://127.0.0.1:${port}`;
     const auth = { authorization: `Bearer ${key}` };
 
@@ -129,7 +118,7 @@ describe('pnpm start', () => {
         const crawl = (await (await fetch(`${base}/v1/crawls/${smallId}`, { headers: auth })).json()) as { status: string; items: number };
         return crawl.status === 'completed' ? crawl : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 200, describe: () => output.text() },
+      { timeoutMs: 30_000, intervalMs: 200, describe: () => output() },
     );
     expect(finished.items).toBe(90);
 
@@ -150,13 +139,9 @@ describe('pnpm start', () => {
       { timeoutMs: 15_000, intervalMs: 50 },
     );
 
-    const exited = once(started, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const signalledAt = Date.now();
-    started.kill('SIGTERM');
-    const [code, signal] = await exited;
-    const afterMs = Date.now() - signalledAt;
+    const { code, signal, afterMs } = await signalAndWait(started, 'SIGTERM', GRACE_MS + EXIT_SLACK_MS + 10_000);
 
-    expect({ code, signal }, output.text()).toEqual({ code: 0, signal: null });
+    expect({ code, signal }, output()).toEqual({ code: 0, signal: null });
     expect(afterMs).toBeLessThan(GRACE_MS + EXIT_SLACK_MS);
     // Every child went with it: nothing answers on the API's or the sandbox's port any more.
     expect(await portAnswers(port)).toBe(false);
@@ -222,21 +207,18 @@ describe('pnpm <app> under SIGTERM', () => {
     };
     const started = spawn(process.execPath, [pnpmCli(), app], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     running.push(started);
-    const output = capture(started);
-    await waitFor(() => output.text().includes(ready) || started.exitCode !== null, { timeoutMs: 45_000, intervalMs: 100, describe: () => output.text() });
-    expect(started.exitCode, output.text()).toBeNull();
-    const appPid = Number(/"pid":(\d+)/.exec(output.text())?.[1]);
-    expect(appPid, output.text()).toBeGreaterThan(0);
+    const output = captureOutput(started);
+    await waitFor(() => output().includes(ready) || started.exitCode !== null, { timeoutMs: 45_000, intervalMs: 100, describe: () => output() });
+    expect(started.exitCode, output()).toBeNull();
+    const appPid = Number(/"pid":(\d+)/.exec(output())?.[1]);
+    expect(appPid, output()).toBeGreaterThan(0);
     expect(appPid).not.toBe(started.pid);
     appPids.push(appPid);
 
-    const exited = once(started, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const signalledAt = Date.now();
-    started.kill('SIGTERM');
-    const [code, signal] = await exited;
+    const { code, signal, afterMs } = await signalAndWait(started, 'SIGTERM', GRACE_MS + EXIT_SLACK_MS + 10_000);
     // 0 only comes from the app's own graceful stop; a shell or pnpm dying of the signal is not 0.
-    expect({ code, signal }, output.text()).toEqual({ code: 0, signal: null });
-    expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS + EXIT_SLACK_MS);
+    expect({ code, signal }, output()).toEqual({ code: 0, signal: null });
+    expect(afterMs).toBeLessThan(GRACE_MS + EXIT_SLACK_MS);
     expect(isGone(appPid), `the ${app} process ${appPid} outlived pnpm`).toBe(true);
   });
 });

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@pubcrawl/testing';
+import { captureOutput, signalAndWait, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchedulerWorld, type SchedulerWorld } from './harness';
 
@@ -22,16 +21,12 @@ describe('pnpm scheduler (src/main.ts)', () => {
       env: { ...process.env, ...world.worker.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const output = captureOutput(child);
     try {
-      await waitFor(async () => (await world.runs(schedule.id)).length >= 2, { timeoutMs: 15_000, describe: () => output.slice(-2_000) });
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+      await waitFor(async () => (await world.runs(schedule.id)).length >= 2, { timeoutMs: 15_000, describe: () => output().slice(-2_000) });
+      const { code, signal } = await signalAndWait(child, 'SIGTERM', 20_000);
       expect({ code, signal }).toEqual({ code: 0, signal: null });
-      expect(output).toContain('shutdown complete');
+      expect(output()).toContain('shutdown complete');
       // No tick is claimed after the process is gone.
       const count = (await world.runs(schedule.id)).length;
       await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '@pubcrawl/testing';
+import { signalAndWait, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerHarness, type WorkerHarness } from './harness';
 import { postsById, publishesPerPost, seedAccounts, seedPosts, statusCounts, UNLIMITED_ENV, waitForPosts } from './publishing-fixtures';
@@ -85,9 +85,7 @@ describe('a burst of 1,000 posts while the worker process is SIGKILLed 3 times',
     let child = harness.spawnWorker();
     const before = sandboxCalls(harness);
     await waitFor(() => sandboxCalls(harness) > before + 20 || undefined, { timeoutMs: 30_000 });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await signalAndWait(child, 'SIGTERM', 30_000);
     child = harness.spawnWorker();
     await waitFor(
       async () => {

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { crawlJobId } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/schemas';
-import { waitFor } from '@pubcrawl/testing';
+import { captureOutput, signalAndWait, waitFor, type ChildExit } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrawl, crawlItemIds, crawlState, refetchedPages, upstreamFollowerIds, waitForCrawlStatus } from './crawl-helpers';
 import { startWorkerHarness, workerMain, type WorkerHarness } from './harness';
@@ -14,37 +13,17 @@ const PAGE_SIZE = 30;
 /** Nothing is active in a worker stopped as it starts; the default grace is only an upper bound. */
 const GRACE_FOR_EARLY_STOP_MS = 20_000;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  afterMs: number;
+interface Exit extends ChildExit {
+  /** What the worker printed, so a failed assertion can show why it exited the way it did. */
   stderr: string;
-}
-
-/** Collects a child's stderr so a failed assertion can show why the worker exited the way it did. */
-function captureStderr(child: ChildProcess): () => string {
-  let text = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-8_000);
-  });
-  return () => text;
 }
 
 /**
  * SIGTERMs the child and waits for it to exit, but never longer than `limitMs` plus a margin: a
  * worker that hangs on shutdown is SIGKILLed so the test reports the overrun instead of timing out.
  */
-async function sigterm(child: ChildProcess, stderr: () => string, limitMs: number): Promise<Exit> {
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const startedAt = Date.now();
-  child.kill('SIGTERM');
-  const guard = setTimeout(() => child.kill('SIGKILL'), limitMs + 10_000);
-  try {
-    const [code, signal] = await exited;
-    return { code, signal, afterMs: Date.now() - startedAt, stderr: stderr() };
-  } finally {
-    clearTimeout(guard);
-  }
+async function sigterm(child: ChildProcess, output: () => string, limitMs: number): Promise<Exit> {
+  return { ...(await signalAndWait(child, 'SIGTERM', limitMs + 10_000)), stderr: output() };
 }
 
 async function pagesCommitted(harness: WorkerHarness, crawlId: string): Promise<number> {
@@ -82,7 +61,7 @@ describe('a worker that receives SIGTERM', () => {
     const queue = harness.context.queues[QUEUE_NAMES.crawlFollowers];
 
     const child = harness.spawnWorker({ SHUTDOWN_GRACE_MS: String(graceMs) });
-    const stderr = captureStderr(child);
+    const stderr = captureOutput(child);
     await waitFor(async () => (await pagesCommitted(harness, crawl.id)) >= 40, { timeoutMs: 30_000, intervalMs: 10 });
     const exit = await sigterm(child, stderr, graceMs + EXIT_SLACK_MS);
 
@@ -106,7 +85,7 @@ describe('a worker that receives SIGTERM', () => {
     expect(await queue.getJobCounts('active')).toEqual({ active: 0 });
 
     const restarted = harness.spawnWorker({ SHUTDOWN_GRACE_MS: String(graceMs) });
-    const restartedStderr = captureStderr(restarted);
+    const restartedStderr = captureOutput(restarted);
     const { crawl: done } = await waitForCrawlStatus(harness.context, crawl.id, ['completed', 'failed'], 60_000);
     const { ids } = await crawlItemIds(harness.context, crawl.id);
     const restartedExit = await sigterm(restarted, restartedStderr, graceMs + EXIT_SLACK_MS);
@@ -125,7 +104,7 @@ describe('a worker that receives SIGTERM', () => {
     const queue = harness.context.queues[QUEUE_NAMES.crawlFollowers];
 
     const child = harness.spawnWorker({ SHUTDOWN_GRACE_MS: String(graceMs) });
-    const stderr = captureStderr(child);
+    const stderr = captureOutput(child);
     await waitFor(async () => (await pagesCommitted(harness, crawl.id)) >= 20, { timeoutMs: 30_000, intervalMs: 10 });
     // The next page now takes far longer than the grace period, so shutdown has to cut it short.
     harness.sandbox.configure({ latencyMs: 10_000 });
@@ -152,7 +131,7 @@ describe('a worker that receives SIGTERM', () => {
     expect(await queue.getJobState(current)).toBe('waiting');
 
     const restarted = harness.spawnWorker({ SHUTDOWN_GRACE_MS: '5000' });
-    const restartedStderr = captureStderr(restarted);
+    const restartedStderr = captureOutput(restarted);
     const { crawl: done } = await waitForCrawlStatus(harness.context, crawl.id, ['completed', 'failed'], 60_000);
     const { ids } = await crawlItemIds(harness.context, crawl.id);
     const restartedExit = await sigterm(restarted, restartedStderr, 5_000 + EXIT_SLACK_MS);
@@ -185,14 +164,9 @@ describe('a worker stopped the moment it starts', () => {
         env: { ...process.env, ...harness.env, LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let output = '';
-      const append = (chunk: Buffer) => {
-        output += chunk.toString();
-      };
-      child.stdout?.on('data', append);
-      child.stderr?.on('data', append);
-      await waitFor(() => output.includes('worker started') || child.exitCode !== null, { timeoutMs: 30_000, intervalMs: 5 });
-      const exit = await sigterm(child, () => output, GRACE_FOR_EARLY_STOP_MS);
+      const output = captureOutput(child);
+      await waitFor(() => output().includes('worker started') || child.exitCode !== null, { timeoutMs: 30_000, intervalMs: 5 });
+      const exit = await sigterm(child, output, GRACE_FOR_EARLY_STOP_MS);
       expect({ code: exit.code, signal: exit.signal }, `round ${round}: ${exit.stderr}`).toEqual({ code: 0, signal: null });
     }
   });
