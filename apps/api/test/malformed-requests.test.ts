@@ -1,18 +1,7 @@
+import { seededRandom } from '@pubcrawl/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { createAccount, jobCount, photoBody, tableCount, videoBody } from './publishing-fixtures';
-
-/** mulberry32: a seeded PRNG, so a failing case can be replayed from the printed seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Body = Record<string, Json>;
@@ -147,7 +136,7 @@ describe('500 malformed requests to POST /v1/posts and POST /v1/accounts', () =>
 
   it('answers every one with a 4xx (with field errors for invalid input), never a 5xx, and writes nothing', async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-    const cases = generate(prng(seed), accountId, 500);
+    const cases = generate(seededRandom(seed), accountId, 500);
     const byStatus: Record<number, number> = {};
     const problems: string[] = [];
     for (const [index, testCase] of cases.entries()) {

@@ -11,6 +11,7 @@ export type { SandboxStats, EndpointStats, PublishCount } from './stats';
 export { publishContentHash, type PublishContent, type PublishStatus } from './publish-lifecycle';
 export { TIKTOK_ERROR_MESSAGES } from './tiktok-errors';
 export { ADMIN_PREFIX } from './admin-routes';
+export { seededRandom } from './faults';
 
 export interface StartSandboxOptions {
   /** 0 (the default) picks a free port, which is what parallel test files want. */

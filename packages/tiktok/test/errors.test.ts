@@ -10,15 +10,14 @@ import {
   TIKTOK_STATUS_CODES,
   TikApiClient,
   Transient,
-  UpstreamError,
   accountScope,
   classifyPostingError,
   classifyTikApiError,
   computeBackoffMs,
   parseRetryAfterMs,
-  toError,
   type UpstreamErrorKind,
 } from '../src/index';
+import { failure } from './failure';
 
 const API_KEY = 'sk_errors_test_secret';
 const CLASSES = { RateLimited, SessionExpired, Transient, Permanent, Ambiguous } as const;
@@ -51,17 +50,6 @@ afterAll(async () => {
   await Promise.all([tikapi.close(), posting.close()]);
   await sandbox.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (e) {
-    const error = toError(e);
-    if (error instanceof UpstreamError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function expectNoSecrets(error: Error, ...secrets: string[]): void {
   const visible = `${error.message}\n${error.stack ?? ''}\n${JSON.stringify(error)}`;

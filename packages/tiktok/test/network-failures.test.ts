@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testSandbox } from '@pubcrawl/testing';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
-import { PostingClient, TikApiClient, UpstreamError, toError, type UpstreamResponseInfo } from '../src/index';
+import { PostingClient, TikApiClient, type UpstreamResponseInfo } from '../src/index';
+import { failure } from './failure';
 
 const API_KEY = 'sk_network_test_secret';
 
@@ -17,17 +18,6 @@ afterEach(() => sandbox.reset());
 afterAll(async () => {
   await sandbox.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (e) {
-    const error = toError(e);
-    if (error instanceof UpstreamError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A port nobody listens on: bind an ephemeral one, then release it. */
 async function closedPort(): Promise<number> {
