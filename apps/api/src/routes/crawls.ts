@@ -1,5 +1,4 @@
 import {
-  accounts,
   cancelCrawl,
   crawlItemsAfter,
   crawlView,
@@ -25,11 +24,11 @@ import {
   type CrawlExportFormat,
 } from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
-import { eq } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
+import { assertCrawlAccount } from '../services/crawl-account';
 import { crawlItemsStream, STREAM_CONTENT_TYPES } from '../services/crawl-export';
 
 const NDJSON = 'application/x-ndjson';
@@ -67,7 +66,7 @@ export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request, reply) => {
         const body = request.body;
-        if (body.kind === 'followers' && body.accountId !== undefined) await assertCrawlAccount(context, body.accountId);
+        if (body.kind === 'followers' && body.accountId !== undefined) await assertCrawlAccount(context.db.db, body.accountId, 'accountId');
         const crawl = await db.transaction((tx) => insertCrawl(tx, body));
         // Only a scheduled insert can collide (same schedule and fire time); an API insert cannot.
         if (crawl === null) throw new Error('insertCrawl returned null for an API request');
@@ -192,13 +191,3 @@ function exportFormat(format: CrawlExportFormat | undefined, accept: string | un
   return accept !== undefined && accept.toLowerCase().includes(NDJSON) ? 'ndjson' : 'json';
 }
 
-/** An authenticated crawl needs a TikAPI account that has an account key to send. */
-async function assertCrawlAccount(context: ApiContext, accountId: string): Promise<void> {
-  const [account] = await context.db.db
-    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted })
-    .from(accounts)
-    .where(eq(accounts.id, accountId));
-  if (account === undefined) throw invalidInput('Unknown accountId', { accountId: 'no account has this id' });
-  if (account.provider !== 'tikapi') throw invalidInput('The account is not a TikAPI account', { accountId: `is a ${account.provider} account; crawls need a tikapi account` });
-  if (account.credentialsEncrypted === null) throw invalidInput('The account has no account key', { accountId: 'has no credentials; add its TikAPI account key first' });
-}

@@ -1,5 +1,4 @@
 import {
-  accounts,
   crawlView,
   deleteSchedule,
   findSchedule,
@@ -28,11 +27,11 @@ import {
   uuidParamsSchema,
   type CreateCrawlBody,
 } from '@pubcrawl/schemas';
-import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { invalidInput, notFound } from '../errors';
+import { assertCrawlAccount } from '../services/crawl-account';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
@@ -58,20 +57,10 @@ function assertFires(cron: string, timezone: string): void {
   }
 }
 
-/**
- * A followers crawl's account must be usable, or every tick would fail. Same rules as POST
- * /v1/crawls (routes/crawls.ts), reported on `crawl.accountId`.
- */
-async function assertCrawlAccount(executor: Executor, crawl: CreateCrawlBody): Promise<void> {
+/** A followers crawl's account must be usable, or every tick would fail. */
+async function assertScheduleCrawlAccount(executor: Executor, crawl: CreateCrawlBody): Promise<void> {
   if (crawl.kind !== 'followers' || crawl.accountId === undefined) return;
-  const [account] = await executor
-    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted })
-    .from(accounts)
-    .where(eq(accounts.id, crawl.accountId));
-  const field = 'crawl.accountId';
-  if (!account) throw invalidInput('Unknown crawl.accountId', { [field]: 'no account has this id' });
-  if (account.provider !== 'tikapi') throw invalidInput('The account is not a TikAPI account', { [field]: `is a ${account.provider} account; crawls need a tikapi account` });
-  if (account.credentialsEncrypted === null) throw invalidInput('The account has no account key', { [field]: 'has no credentials; add its TikAPI account key first' });
+  await assertCrawlAccount(executor, crawl.accountId, 'crawl.accountId');
 }
 
 export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
@@ -89,7 +78,7 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request, reply) => {
         assertFires(request.body.cron, request.body.timezone);
-        await assertCrawlAccount(db, request.body.crawl);
+        await assertScheduleCrawlAccount(db, request.body.crawl);
         const schedule = await insertSchedule(db, request.body);
         return reply.status(201).send(scheduleView(schedule, nextRunAt(schedule)));
       },
@@ -136,7 +125,7 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         const current = await findSchedule(db, request.params.id);
         if (!current) throw notFound('schedule');
         assertFires(request.body.cron ?? current.cron, request.body.timezone ?? current.timezone);
-        if (request.body.crawl) await assertCrawlAccount(db, request.body.crawl);
+        if (request.body.crawl) await assertScheduleCrawlAccount(db, request.body.crawl);
         const schedule = await updateSchedule(db, request.params.id, request.body);
         if (!schedule) throw notFound('schedule');
         return scheduleView(schedule, nextRunAt(schedule));
