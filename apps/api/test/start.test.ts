@@ -1,11 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
-import { captureOutput, dropDatabase, signalAndWait, testDatabase, testRedis, testServices, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
+import { captureOutput, dropDatabase, signalAndWait, testDatabase, testRedis, testServices, unusedPort, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,15 +20,6 @@ function pnpmCli(): string {
   const running = process.env.npm_execpath;
   if (running !== undefined && /pnpm\.c?js$/.test(running)) return running;
   return execFileSync('sh', ['-c', 'readlink -f "$(command -v pnpm)"'], { encoding: 'utf8' }).trim();
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error(`unexpected address ${String(address)}`);
-  return address.port;
 }
 
 async function portAnswers(port: number): Promise<boolean> {
@@ -66,7 +57,7 @@ describe('pnpm start', () => {
   });
 
   it('migrates, serves the API with the key it prints, runs a crawl, and exits 0 on SIGTERM within the grace period with no job left active', { timeout: 180_000 }, async () => {
-    const [port, sandboxPort] = [await freePort(), await freePort()];
+    const [port, sandboxPort] = [await unusedPort(), await unusedPort()];
     const env: Record<string, string | undefined> = {
       ...process.env,
       NODE_ENV: 'development',
@@ -200,8 +191,8 @@ describe('pnpm <app> under SIGTERM', () => {
       REDIS_URL: redis.url,
       QUEUE_PREFIX: redis.prefix,
       API_KEYS: 'script-test-key',
-      PORT: String(await freePort()),
-      SANDBOX_PORT: String(await freePort()),
+      PORT: String(await unusedPort()),
+      SANDBOX_PORT: String(await unusedPort()),
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
       LOG_LEVEL: 'info',
     };

@@ -8,6 +8,7 @@ export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis';
 export { startServices, withDatabaseName, type StartedServices, type TestServices } from './services';
 export { testSandbox } from './sandbox';
 export { captureOutput, signalAndWait, type ChildExit } from './child';
+export { unusedPort } from './ports';
 export { waitFor } from './wait';
 
 /** This test file's own database: a clone of the migrated template. Call `cleanup` in afterAll. */

@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { testSandbox } from '@pubcrawl/testing';
+import { testSandbox, unusedPort } from '@pubcrawl/testing';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
 import { PostingClient, TikApiClient, type UpstreamResponseInfo } from '../src/index';
 import { failure } from './failure';
@@ -19,15 +18,6 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-/** A port nobody listens on: bind an ephemeral one, then release it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const video = (url: string) => ({
   accountId: 'acct_12',
@@ -56,7 +46,7 @@ describe('network failures', () => {
   });
 
   it('makes a publish on a refused connection Transient, because nothing was sent', async () => {
-    const posting = new PostingClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, apiKey: API_KEY, timeoutMs: 1000 });
+    const posting = new PostingClient({ baseUrl: `http://127.0.0.1:${await unusedPort()}`, apiKey: API_KEY, timeoutMs: 1000 });
     try {
       const error = await failure(posting.createPost(video('https://cdn.example.com/clip.mp4')));
       expect(error.kind).toBe('Transient');
