@@ -12,6 +12,19 @@ export const apiEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
   /** Optional allow-list of media hosts for posts (comma-separated). */
   MEDIA_HOSTS: z.string().default(''),
   /**
+   * Media URLs pointing at loopback, private, link-local or cloud-metadata addresses are refused
+   * unless this is true: the provider fetches them, and such a URL is how SSRF reaches a network.
+   */
+  MEDIA_ALLOW_PRIVATE_HOSTS: booleanFlag(false),
+  /** The shortest gap a schedule's cron may allow between two ticks; 1 permits every second. */
+  MIN_SCHEDULE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** The largest `maxItems` a crawl may ask for: a bigger crawl is a disk-filling accident. */
+  CRAWL_MAX_ITEMS_LIMIT: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Requests per minute per API key, fleet-wide (counted in Redis). */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(3_000),
+  /** Failed /v1 or board logins per minute per client address before further attempts get a 429. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /**
    * Where webhooks go (the worker signs and delivers them). The API only records the events an
    * operator's action causes, such as resolving an unconfirmed post.
    */
