@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './errors';
+import type { AuthFailureLimiter } from './rate-limits';
 
 /**
  * Bearer keys are compared as SHA-256 digests with timingSafeEqual: hashing first gives equal
@@ -24,10 +25,18 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
-export function requireApiKey(verify: (presented: string) => boolean) {
-  return async (request: FastifyRequest): Promise<void> => {
+/**
+ * A missing key is a client that forgot it; a wrong key may be someone guessing, so wrong keys count
+ * against the address's failed-login budget, and an address over it is refused before any check.
+ */
+export function requireApiKey(verify: (presented: string) => boolean, failures: AuthFailureLimiter) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await failures.assertAllowed(request, reply);
     const token = bearerToken(request);
     if (token === null) throw new ApiError(401, 'not_authenticated', 'Missing bearer token: send "Authorization: Bearer <key>"');
-    if (!verify(token)) throw new ApiError(401, 'not_authenticated', 'Invalid API key');
+    if (!verify(token)) {
+      await failures.recordFailure(request);
+      throw new ApiError(401, 'not_authenticated', 'Invalid API key');
+    }
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The API's error envelope: `{"error":{"code","message","fields"?}}`. Codes follow the reseller
- * API's style (invalid_input, json_error, not_authenticated, not_found, conflict, server_error).
+ * API's style (invalid_input, json_error, not_authenticated, not_found, conflict, rate_limited,
+ * server_error).
  */
-export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'server_error' | 'not_ready';
+export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'rate_limited' | 'server_error' | 'not_ready';
 
 export interface ErrorEnvelope {
   error: { code: ApiErrorCode; message: string; fields?: Record<string, string> };

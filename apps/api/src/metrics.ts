@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { App } from './app-type';
 import { bearerToken, createKeyVerifier } from './auth';
+import type { AuthFailureLimiter } from './rate-limits';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 
@@ -170,13 +171,17 @@ export function createMetricsRegistry(context: ApiContext): Registry {
   return registry;
 }
 
-export async function registerMetrics(app: App, context: ApiContext): Promise<void> {
+export async function registerMetrics(app: App, context: ApiContext, authFailures: AuthFailureLimiter): Promise<void> {
   const registry = createMetricsRegistry(context);
   const verify = createKeyVerifier(context.env.API_KEYS);
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (context.env.METRICS_REQUIRE_AUTH) {
+      await authFailures.assertAllowed(request, reply);
       const token = bearerToken(request);
-      if (token === null || !verify(token)) throw new ApiError(401, 'not_authenticated', 'Metrics require a bearer key');
+      if (token === null || !verify(token)) {
+        if (token !== null) await authFailures.recordFailure(request);
+        throw new ApiError(401, 'not_authenticated', 'Metrics require a bearer key');
+      }
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);

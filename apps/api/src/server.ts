@@ -2,13 +2,17 @@ import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from './app-type';
 import { createKeyVerifier, requireApiKey } from './auth';
+import { registerJsonBodyParser } from './body-parsing';
 import type { ApiContext } from './context';
 import { registerBoard } from './board';
 import { registerDocs } from './docs';
 import { registerErrorHandling } from './error-handler';
 import { registerMetrics } from './metrics';
+import { registerRateLimits } from './rate-limits';
 import { healthRoutes } from './routes/health';
 import { registerV1Routes } from './routes/index';
+import { noStore, registerSecurityHeaders } from './security-headers';
+import { refuseMalformedText } from './text-guard';
 
 export async function buildServer(context: ApiContext): Promise<App> {
   const app = Fastify({
@@ -23,6 +27,9 @@ export async function buildServer(context: ApiContext): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerJsonBodyParser(app);
+  await registerSecurityHeaders(app);
+  const rateLimits = await registerRateLimits(app, context);
   await registerDocs(app);
 
   await app.register(healthRoutes(context));
@@ -30,14 +37,18 @@ export async function buildServer(context: ApiContext): Promise<App> {
   const verify = createKeyVerifier(context.env.API_KEYS);
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', requireApiKey(verify));
+      v1.addHook('onRequest', requireApiKey(verify, rateLimits.authFailures));
+      v1.addHook('onRequest', rateLimits.perApiKey);
+      v1.addHook('onSend', noStore);
+      // Before any route's schema: one rule for every string of every /v1 request.
+      v1.addHook('preValidation', refuseMalformedText);
       await registerV1Routes(v1, context);
     },
     { prefix: '/v1' },
   );
 
-  await registerBoard(app, context);
-  await registerMetrics(app, context);
+  await registerBoard(app, context, rateLimits.authFailures);
+  await registerMetrics(app, context, rateLimits.authFailures);
 
   return app;
 }
