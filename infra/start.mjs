@@ -23,6 +23,10 @@ const children = new Map();
 let stopping = false;
 let exitCode = 0;
 
+// Secrets this launcher made up for the run. Only these are printed: an operator's own key or
+// password must not end up in whatever collects this process's output.
+const generated = { apiKey: false, boardPassword: false };
+
 if (!env.API_KEYS) {
   if (production) {
     // Nothing runs yet, so there is nothing to stop.
@@ -30,12 +34,25 @@ if (!env.API_KEYS) {
     process.exit(1);
   }
   env.API_KEYS = `pc_dev_${randomBytes(12).toString('hex')}`;
+  generated.apiKey = true;
   notes.push('API_KEYS was unset: generated a development key for this run.');
+}
+// The api and worker refuse this too (@pubcrawl/config requireCredentialsKeyInProduction); checking
+// here as well means nothing is migrated or spawned first.
+if (!env.CREDENTIALS_KEY) {
+  if (production) {
+    process.stderr.write(
+      'pnpm start: CREDENTIALS_KEY must be set in production: without it stored account keys are encrypted with a key derived from DATABASE_URL (generate one with `openssl rand -hex 32`)\n',
+    );
+    process.exit(1);
+  }
+  notes.push('CREDENTIALS_KEY is unset: account keys are encrypted with a key derived from DATABASE_URL (development only; production refuses this).');
 }
 if (!env.BOARD_PASSWORD) {
   env.BOARD_USERNAME ||= 'admin';
   if (!production) {
     env.BOARD_PASSWORD = randomBytes(9).toString('base64url');
+    generated.boardPassword = true;
     notes.push('BOARD_PASSWORD was unset: generated one for this run.');
   }
 }
@@ -112,9 +129,9 @@ async function shutdown(code) {
     for (const child of children.values()) child.kill('SIGKILL');
     process.exit(1);
   }, stopDeadlineMs);
-  // Producers and consumers first (and a migration, if we are still at that step); the sandbox
+  // Producers and consumers first (and a preflight or migration, if we are still at that step); the sandbox
   // last, so upstream calls in flight can finish.
-  await stopChildren(['db:migrate', 'scheduler', 'api', 'worker']);
+  await stopChildren(['preflight', 'db:migrate', 'scheduler', 'api', 'worker']);
   await stopChildren(['sandbox']);
   clearTimeout(deadline);
   process.exit(exitCode);
@@ -131,9 +148,29 @@ setInterval(() => {
   if (process.ppid !== parentPid) void shutdown(0);
 }, 500).unref();
 
+/**
+ * Checks that Postgres and Redis answer, with the probes every app runs at its own start
+ * (@pubcrawl/db probePostgres, @pubcrawl/queue probeRedis). Inline, in the scheduler's package,
+ * because that is where those packages resolve; it prints its own one line per unreachable service.
+ */
+const PREFLIGHT_SCRIPT = `
+import { commonEnv, loadEnv, preflight } from '@pubcrawl/config';
+import { probePostgres } from '@pubcrawl/db';
+import { probeRedis } from '@pubcrawl/queue';
+const env = loadEnv(commonEnv.pick({ DATABASE_URL: true, REDIS_URL: true }));
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)], { prefix: 'pnpm start' });
+`;
+
 await main();
 
 async function main() {
+  try {
+    await runToCompletion('preflight', ['--import', 'tsx', '--input-type=module', '--eval', PREFLIGHT_SCRIPT], join(root, 'apps', 'scheduler'));
+  } catch {
+    // The preflight has already said what is wrong, in one line; another would only add noise.
+    return void shutdown(1);
+  }
+  if (stopping) return;
   try {
     await runToCompletion('db:migrate', ['--import', 'tsx', 'src/migrate-cli.ts'], join(root, 'packages', 'db'));
   } catch (error) {
@@ -155,14 +192,15 @@ async function main() {
 
 function printBanner() {
   const base = `http://localhost:${port}`;
-  const key = env.API_KEYS.split(',')[0];
+  const key = generated.apiKey ? env.API_KEYS : '<a key from your API_KEYS>';
+  const password = generated.boardPassword ? env.BOARD_PASSWORD : env.BOARD_PASSWORD ? '(the BOARD_PASSWORD you set)' : '(board off: set BOARD_PASSWORD)';
   process.stdout.write(
     [
       '',
       'pubcrawl is running',
       `  API          ${base}/v1   (Authorization: Bearer ${key})`,
       `  API docs     ${base}/docs`,
-      `  Bull Board   ${base}/admin/queues   (user ${env.BOARD_USERNAME}, password ${env.BOARD_PASSWORD ?? '(board off: set BOARD_PASSWORD)'})`,
+      `  Bull Board   ${base}/admin/queues   (user ${env.BOARD_USERNAME}, password ${password})`,
       `  Metrics      ${base}/metrics`,
       `  Upstreams    ${useSandbox ? `sandbox at http://127.0.0.1:${sandboxPort} (no real keys configured)` : 'real APIs'}`,
       ...notes.map((note) => `  note: ${note}`),

@@ -1,13 +1,18 @@
-import { loadEnv } from '@pubcrawl/config';
-import { createDb } from '@pubcrawl/db';
+import { derivedCredentialsKeyWarning, loadEnv, preflight, requireCredentialsKeyInProduction } from '@pubcrawl/config';
+import { createDb, probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection } from '@pubcrawl/queue';
+import { closeQueues, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
 import { buildServer } from './server';
 
-const env = loadEnv(apiEnvSchema, apiEnvSource);
+// Like the worker's, the API's cipher must not fall back to a key derived from DATABASE_URL in production.
+const env = loadEnv(apiEnvSchema.superRefine(requireCredentialsKeyInProduction), apiEnvSource);
+// Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
 const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
 if (env.API_KEYS.length === 0) logger.warn('API_KEYS is empty: every /v1 request will be refused with 401');
+const derivedKeyWarning = derivedCredentialsKeyWarning(env);
+if (derivedKeyWarning !== null) logger.warn(derivedKeyWarning);
 
 const db = createDb(env.DATABASE_URL, { applicationName: 'pubcrawl-api' });
 const redis = createRedisConnection(env.REDIS_URL);

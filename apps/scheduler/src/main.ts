@@ -1,9 +1,13 @@
-import { loadEnv } from '@pubcrawl/config';
+import { loadEnv, preflight } from '@pubcrawl/config';
+import { probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
+import { probeRedis } from '@pubcrawl/queue';
 import { schedulerEnvSchema, schedulerEnvSource } from './env';
 import { startScheduler } from './scheduler';
 
 const env = loadEnv(schedulerEnvSchema, schedulerEnvSource);
+// Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
 const logger = createLogger({ name: 'scheduler', level: env.LOG_LEVEL });
 const scheduler = startScheduler({ env, logger });
 

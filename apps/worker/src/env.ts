@@ -1,4 +1,4 @@
-import { commonEnv, durationMs, upstreamEnv } from '@pubcrawl/config';
+import { commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -43,6 +43,7 @@ export const workerEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
 }).superRefine((env, context) => {
+  requireCredentialsKeyInProduction(env, context);
   // Unsigned webhooks would let anyone who learns the URL forge events.
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
     context.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set (at least 16 characters)' });

@@ -1,12 +1,18 @@
-import { loadEnv } from '@pubcrawl/config';
+import { derivedCredentialsKeyWarning, loadEnv, preflight } from '@pubcrawl/config';
+import { probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
+import { probeRedis } from '@pubcrawl/queue';
 import { createWorkerContext } from './context';
 import { workerEnvSchema, workerEnvSource } from './env';
 import { startReconcilers } from './reconcilers/index';
 import { startWorkers } from './runner';
 
 const env = loadEnv(workerEnvSchema, workerEnvSource);
+// Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
+const derivedKeyWarning = derivedCredentialsKeyWarning(env);
+if (derivedKeyWarning !== null) logger.warn(derivedKeyWarning);
 const context = createWorkerContext(env, logger);
 const reconcilers = startReconcilers(context);
 const workers = startWorkers(context);

@@ -36,3 +36,4 @@ export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type Crawl
 export { activeCrawlSegments, advanceCrawlSegment, cancelCrawl, finishCrawl, listCrawls, markAccountReauthRequired, recordCrawlResolvedId, requeueCrawls, startCrawlRun, type ActiveCrawlSegment, type CrawlOutcome, type SegmentGuard } from './queries/crawl-lifecycle';
 export { crawlItemsAfter, decodePositionCursor, encodePositionCursor, type CrawlItemRow } from './queries/crawl-items';
 export { deleteSchedule, enabledSchedules, enabledSchedulesDigest, findSchedule, findScheduleRun, fireSchedule, insertSchedule, listScheduleRuns, listSchedules, scheduleCrawlSpec, scheduleRunView, scheduleView, schedulesWithWaitingRuns, startWaitingRun, updateSchedule, type EnabledSchedule, type FireResult, type ScheduleRow, type ScheduleRunRow, type ScheduleTick, type ScheduleTrigger } from './queries/schedules';
+export { probePostgres } from './preflight';

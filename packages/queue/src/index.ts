@@ -3,3 +3,4 @@ export { closeQueues, createQueues, defaultJobOptions, type QueueSetOptions, typ
 export { jobIds } from './job-ids';
 export { crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishStatus, enqueueWebhook } from './enqueue';
 export { FIELD_SEPARATOR, JOB_DURATION_BUCKETS_SECONDS, MetricsRecorder, metricKeys } from './metrics';
+export { probeRedis } from './preflight';
