@@ -14,6 +14,12 @@ function asError(caught: unknown): FastifyError {
   return Object.assign(new Error(String(caught)), { code: 'UNKNOWN' }) as FastifyError;
 }
 
+/**
+ * Postgres's "data exception" codes for a value it cannot hold: bad text encoding (22021, 22P05),
+ * out-of-range numbers and times (22003, 22008), malformed literals (22P02, 22007).
+ */
+const POSTGRES_VALUE_ERRORS = new Set(['22021', '22P05', '22003', '22008', '22P02', '22007']);
+
 export function registerErrorHandling(app: App): void {
   app.setErrorHandler((caught: unknown, request, reply) => {
     const error = asError(caught);
@@ -48,6 +54,18 @@ export function registerErrorHandling(app: App): void {
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ error: { code: 'invalid_input', message: error.message } } satisfies ErrorEnvelope);
+    }
+
+    if (error.statusCode === 429) {
+      return reply.status(429).send({ error: { code: 'rate_limited', message: error.message } } satisfies ErrorEnvelope);
+    }
+    // A value Postgres cannot hold that validation let through. The guards at the boundary should
+    // have refused it with the field named; this keeps a gap there a 400 rather than a 500, and the
+    // warning says which request found it.
+    const postgresCode = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : '';
+    if (POSTGRES_VALUE_ERRORS.has(postgresCode) && (error as { severity?: unknown }).severity !== undefined) {
+      request.log.warn({ err: error, url: request.url.split('?')[0] }, 'a value reached Postgres that it cannot store');
+      return reply.status(400).send({ error: { code: 'invalid_input', message: 'A value in this request cannot be stored' } } satisfies ErrorEnvelope);
     }
 
     if (isResponseSerializationError(error)) request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');

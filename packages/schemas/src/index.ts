@@ -7,3 +7,4 @@ export * from './crawl-transitions';
 export * from './api/posts';
 export * from './api/schedules';
 export * from './cron';
+export * from './api/urls';

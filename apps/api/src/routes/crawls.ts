@@ -29,9 +29,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
 import { assertCrawlAccount } from '../services/crawl-account';
-import { crawlItemsStream, STREAM_CONTENT_TYPES } from '../services/crawl-export';
-
-const NDJSON = 'application/x-ndjson';
+import { crawlItemsStream, negotiateExportFormat, STREAM_CONTENT_TYPES } from '../services/crawl-export';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema, 409: errorEnvelopeSchema };
 
@@ -154,7 +152,7 @@ export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         schema: {
           summary: 'The crawled users or videos, in upstream order',
           description:
-            'JSON pages with keyset pagination by default. With `Accept: application/x-ndjson` or `?format=ndjson`, or with `?format=csv`, streams every item of the crawl (limit and cursor are ignored).',
+            'JSON pages with keyset pagination by default. With `Accept: application/x-ndjson` or `?format=ndjson`, or `Accept: text/csv` or `?format=csv`, streams every item of the crawl (limit and cursor are ignored).',
           params: uuidParamsSchema,
           querystring: crawlItemsQuerySchema,
           response: { 200: pageOf(crawlItemSchema), 400: errorEnvelopeSchema, 404: errorEnvelopeSchema },
@@ -185,9 +183,8 @@ export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
     );
   };
 
-/** `?format=` wins; otherwise an Accept header asking for NDJSON gets it. */
+/** `?format=` wins; otherwise the Accept header picks JSON pages, NDJSON or CSV. */
 function exportFormat(format: CrawlExportFormat | undefined, accept: string | undefined): CrawlExportFormat {
-  if (format !== undefined) return format;
-  return accept !== undefined && accept.toLowerCase().includes(NDJSON) ? 'ndjson' : 'json';
+  return format ?? negotiateExportFormat(accept);
 }
 

@@ -24,7 +24,7 @@ export const postsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
     const mediaHosts = context.env.MEDIA_HOSTS.split(',')
       .map((host) => host.trim())
       .filter((host) => host.length > 0);
-    const createPostBodySchema = buildCreatePostBodySchema({ mediaHosts });
+    const createPostBodySchema = buildCreatePostBodySchema({ mediaHosts, allowPrivateHosts: context.env.MEDIA_ALLOW_PRIVATE_HOSTS });
 
     app.post(
       '/posts',

@@ -55,20 +55,47 @@ function csvLine(kind: CrawlKind, row: CrawlItemRow): string {
   const fields =
     kind === 'followers'
       ? [String(row.position), row.itemId, text(row.handle), text(row.title), text(row.secUid), row.count === null ? '' : String(row.count)]
-      : [String(row.position), row.itemId, text(row.handle), text(row.title), row.postedAt ?? ''];
+      : [String(row.position), row.itemId, text(row.handle), text(row.title), text(row.postedAt)];
   return `${fields.map(csvField).join(',')}\r\n`;
 }
 
-/**
- * Nicknames and descriptions are written by strangers. A cell starting with = + - @ (or a tab or CR)
- * is a formula to Excel and LibreOffice, so such text gets a leading apostrophe (OWASP's advice for
- * CSV injection); ids and numbers are ours and left alone.
- */
 function text(value: string | null): string {
-  if (value === null) return '';
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return value ?? '';
 }
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * Nicknames and descriptions are written by strangers, and ids come from the upstream too. A cell
+ * starting with = + - @ (or a tab or CR) is a formula to Excel and LibreOffice, so every such cell,
+ * in every column, gets a leading apostrophe (OWASP's advice for CSV injection). Our own numbers
+ * never start with one of those characters, so they are unchanged.
+ */
+export function csvField(value: string): string {
+  const inert = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(inert) ? `"${inert.replace(/"/g, '""')}"` : inert;
+}
+
+const NEGOTIABLE: ReadonlyArray<[string, 'json' | StreamFormat]> = [
+  ['application/json', 'json'],
+  ['application/x-ndjson', 'ndjson'],
+  ['text/csv', 'csv'],
+];
+
+/**
+ * The representation an Accept header asks for among JSON pages, NDJSON and CSV: the highest
+ * q-value wins, ties go to the earlier of json, ndjson, csv, and wildcards or no header mean JSON.
+ */
+export function negotiateExportFormat(accept: string | undefined): 'json' | StreamFormat {
+  if (accept === undefined) return 'json';
+  let best: { format: 'json' | StreamFormat; q: number; rank: number } = { format: 'json', q: 0, rank: Number.POSITIVE_INFINITY };
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type = '', ...parameters] = part.split(';').map((piece) => piece.trim());
+    const qParameter = parameters.find((parameter) => parameter.startsWith('q='));
+    const q = qParameter === undefined ? 1 : Number.parseFloat(qParameter.slice(2));
+    if (!Number.isFinite(q) || q <= 0) continue;
+    const rank = NEGOTIABLE.findIndex(([mediaType]) => mediaType === type);
+    const entry = NEGOTIABLE[rank];
+    if (entry === undefined) continue;
+    if (q > best.q || (q === best.q && rank < best.rank)) best = { format: entry[1], q, rank };
+  }
+  return best.format;
 }

@@ -73,7 +73,7 @@ export type CrawlExportFormat = (typeof CRAWL_EXPORT_FORMATS)[number];
 export const crawlItemsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
   cursor: z.string().min(1).max(100).optional(),
-  format: z.enum(CRAWL_EXPORT_FORMATS).optional().describe('Default json; `Accept: application/x-ndjson` also selects ndjson'),
+  format: z.enum(CRAWL_EXPORT_FORMATS).optional().describe('Default json; without it the Accept header chooses (`application/x-ndjson`, `text/csv`)'),
 });
 export type CrawlItemsQuery = z.infer<typeof crawlItemsQuerySchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { POST_STATUSES } from '../states';
 import { isoDateTime } from './common';
+import { isPrivateHost, urlSpellingProblem } from './urls';
 
 /**
  * Posts: what `POST /v1/posts` accepts and what the API answers. Every rule of the posting API's
@@ -65,15 +66,27 @@ export function isAllowedMediaHost(host: string, allowList: readonly string[]): 
   });
 }
 
-/** An https URL without credentials in it: media the provider fetches, or a post's public page. */
+/**
+ * An https URL without credentials in it: media the provider fetches, or a post's public page. The
+ * output is the normalised `href`, so what was checked is exactly what is stored and forwarded.
+ */
 export const httpsUrlSchema = z
   .string()
   .max(POST_LIMITS.urlLength)
-  .refine((value) => {
+  .superRefine((value, context) => {
+    const spelling = urlSpellingProblem(value);
+    if (spelling !== null) {
+      context.addIssue({ code: 'custom', message: spelling });
+      return;
+    }
     const url = parseUrl(value);
     // The provider fetches the media itself; plain http would let anyone on the path swap it.
-    return url !== null && url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
-  }, 'must be an https:// URL (no credentials in it)');
+    if (url === null || url.protocol !== 'https:' || url.hostname === '' || url.username !== '' || url.password !== '') {
+      context.addIssue({ code: 'custom', message: 'must be an https:// URL (no credentials in it)' });
+    }
+  })
+  .transform((value) => new URL(value).href)
+  .describe('An https:// URL; stored in its normalised form');
 
 export const postMediaItemSchema = z.object({ url: httpsUrlSchema }).strict();
 
@@ -128,6 +141,8 @@ export type CreatePostBody = z.infer<typeof postRequestSchema>;
 export interface CreatePostRules {
   /** MEDIA_HOSTS: an empty list allows every host. */
   mediaHosts?: readonly string[];
+  /** MEDIA_ALLOW_PRIVATE_HOSTS: loopback, private, link-local and metadata hosts are refused unless true. */
+  allowPrivateHosts?: boolean;
   /** Clock for the scheduledAt range check; tests pin it. */
   now?: () => number;
 }
@@ -151,8 +166,15 @@ function checkMedia(body: CreatePostBody, rules: CreatePostRules, context: Refin
   const hosts = rules.mediaHosts ?? [];
   body.mediaItems.forEach((item, index) => {
     const url = parseUrl(item.url);
-    if (url !== null && !isAllowedMediaHost(url.hostname, hosts)) {
+    if (url === null) return;
+    if (!isAllowedMediaHost(url.hostname, hosts)) {
       context.addIssue({ code: 'custom', path: ['mediaItems', index, 'url'], message: `host ${url.hostname} is not in MEDIA_HOSTS` });
+    } else if (rules.allowPrivateHosts !== true && isPrivateHost(url.hostname)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mediaItems', index, 'url'],
+        message: `host ${url.hostname} is a loopback, private, link-local or metadata address; set MEDIA_ALLOW_PRIVATE_HOSTS=true to allow it`,
+      });
     }
   });
 
@@ -227,8 +249,11 @@ export function buildCreatePostBodySchema(rules: CreatePostRules = {}) {
   });
 }
 
-/** The rules without a host allow-list: what the worker re-checks a stored request against. */
-export const createPostBodySchema = buildCreatePostBodySchema();
+/**
+ * The shape and media rules without the operator's host policy (MEDIA_HOSTS, private hosts): what
+ * the worker re-checks a stored request against, which the API already held to that policy.
+ */
+export const createPostBodySchema = buildCreatePostBodySchema({ allowPrivateHosts: true });
 
 export const IDEMPOTENCY_KEY_MAX = 255;
 
