@@ -4,7 +4,7 @@ import { parseEnv } from '@pubcrawl/config';
 import { createLogger } from '@pubcrawl/logger';
 import { publishContentHash } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
-import { createWorkerContext, signWebhookBody, startReconcilers, startWorkers, workerEnvSchema, type WorkerContext } from '@pubcrawl/worker';
+import { createWorkerContext, startReconcilers, startWorkers, verifyWebhookSignature, workerEnvSchema, type WorkerContext } from '@pubcrawl/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { createAccount, videoBody } from './publishing-fixtures';
@@ -140,7 +140,7 @@ describe('publishing end to end: API, workers and sandbox, with an account whose
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(hooks.filter((hook) => hook.event === 'account.reauth_required')).toHaveLength(1);
     const [reauthHook] = reauthHooks;
-    expect(reauthHook?.signature).toBe(signWebhookBody(SECRET, reauthHook?.body ?? ''));
+    expect(verifyWebhookSignature(SECRET, reauthHook?.signature, reauthHook?.body ?? '')).toBe(true);
     expect(JSON.parse(reauthHook?.body ?? '{}')).toMatchObject({ key: 'account.reauth_required', data: { id: expired.id, status: 'reauth_required', hasCredentials: false } });
     expect(reauthHook?.body).not.toContain('credentials');
 
