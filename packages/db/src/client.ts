@@ -19,8 +19,48 @@ export interface CreateDbOptions {
   applicationName?: string;
 }
 
+const TIMESTAMPTZ = pg.types.builtins.TIMESTAMPTZ;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text');
+
+interface TypeParsers {
+  getTypeParser(oid: number, format?: string): unknown;
+}
+
+/**
+ * drizzle's node-postgres driver hands every query a type config that keeps timestamptz as text,
+ * and its column then reads that text with `new Date(text)`. Postgres writes `0001-01-01
+ * 00:00:00+00`, which is not ISO 8601 (a space, a two-digit offset), so V8 falls back to its legacy
+ * parser and its two-digit-year rule: years 1-49 came back as 2001-2049 and 50-99 as 1950-1999. pg's
+ * own parser (postgres-date) reads every year, BC and second-precision historical offsets included,
+ * and drizzle keeps a Date it is given. So timestamptz uses pg's parser; everything else is
+ * drizzle's. Not done for `timestamp` without time zone: pg reads that as local time, and no column
+ * of ours has that type.
+ */
+function withExactTimestamps(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null || 'submit' in config || !('types' in config)) return config;
+  const types = (config as { types?: TypeParsers }).types;
+  if (types === undefined) return config;
+  return {
+    ...config,
+    types: {
+      getTypeParser: (oid: number, format?: string) => (oid === TIMESTAMPTZ && format !== 'binary' ? parseTimestamptz : types.getTypeParser(oid, format)),
+    },
+  };
+}
+
+const baseQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+
+/** A pg client whose queries read timestamptz exactly, whatever type config the caller passes. */
+class ExactTimestampClient extends pg.Client {
+  override query(config: unknown, ...rest: unknown[]): never {
+    return baseQuery.call(this, withExactTimestamps(config), ...rest) as never;
+  }
+}
+
 export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
   const pool = new pg.Pool({
+    // pg-pool's documented hook for the client class; every pooled client, in a transaction or not.
+    Client: ExactTimestampClient,
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'pubcrawl',

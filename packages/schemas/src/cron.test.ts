@@ -1,6 +1,6 @@
 import { createTask } from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { canonicalTimezone, compileCron, cronProblem, InvalidCronError } from './cron';
+import { canonicalTimezone, compileCron, cronMinIntervalSeconds, cronProblem, InvalidCronError } from './cron';
 
 const EXPRESSIONS = [
   '* * * * * *',
@@ -138,6 +138,73 @@ describe('cronProblem', () => {
     expect(cronProblem('* * * * * * *')?.message).toMatch(/5 or 6 fields/);
     expect(cronProblem('0 0 30 2 *')).not.toBeNull();
     expect(cronProblem('0 0 * * * ; rm')).not.toBeNull();
+  });
+});
+
+describe('cronProblem bounds what reaches node-cron', () => {
+  it('refuses a range node-cron would expand into a process-killing array, at once', () => {
+    const started = performance.now();
+    for (const expression of ['0-200000000 * * * *', '0-20000000 * * * *', '* * 0-99999999999999999999 * *', '0 0 1-4000000000 * *', '*/1 0-20000000 * * * *']) {
+      expect(cronProblem(expression)?.message, expression).toMatch(/out of range/);
+    }
+    expect(() => compileCron('0-200000000 * * * *', 'UTC')).toThrow(InvalidCronError);
+    expect(() => cronMinIntervalSeconds('0-200000000 * * * *')).toThrow(InvalidCronError);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('refuses out-of-range numbers in every field, naming the field', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['60 * * * * *', /second/],
+      ['60 * * * *', /minute/],
+      ['0 24 * * *', /hour/],
+      ['0 0 0 * *', /day of month/],
+      ['0 0 32 * *', /day of month/],
+      ['0 0 * 0 *', /month/],
+      ['0 0 * 13 *', /month/],
+      ['0 0 * * 8', /week day/],
+      ['0 0 * * 1#6', /week day/],
+      ['0 0 32W * *', /day of month/],
+      ['0 0 L-31 * *', /day of month/],
+      ['0 0 * * 9L', /week day/],
+      ['0 0 * foo *', /month/],
+    ];
+    for (const [expression, field] of cases) expect(cronProblem(expression)?.message, expression).toMatch(field);
+  });
+
+  it('refuses absurd steps, steps without a range, and tokens outside the syntax', () => {
+    for (const expression of ['*/0 * * * *', '*/61 * * * *', '*/99999999999 * * * *', '0 */25 * * *', '5/10 * * * *', '*-5 * * * *', '1-2-3 * * * *', '0 0 * * L', '? * * * *', '0 0 1,,2 * *', '0 0 * * mon$', '0 0 15X * *']) {
+      expect(cronProblem(expression), expression).not.toBeNull();
+    }
+  });
+
+  it('refuses an over-long expression or field', () => {
+    expect(cronProblem(`0 0 * * *${' '.repeat(200)}`)?.message).toMatch(/longer than 200/);
+    expect(cronProblem(`${Array.from({ length: 60 }, () => '1').join(',')} * * * *`)?.message).toMatch(/longer than 100/);
+  });
+
+  it('accepts the whole syntax node-cron documents: lists, ranges, steps, names, ?, L, W and #', () => {
+    for (const expression of [...EXPRESSIONS, '0 0 ? * ?', '0 0 * jan-jun/2 *', '0 0 * * SUN,Sat', '0 0 * * sunday', '0 0 LW,15W * *', '0 0 * * fril', '0 0 * * mon#1', '0 0 * * 7', '5-55/10 * * * *', '0 0 00 1 * *', '*/60 * * * *']) {
+      expect(cronProblem(expression), expression).toBeNull();
+    }
+  });
+});
+
+describe('cronMinIntervalSeconds', () => {
+  it('is the shortest gap between two ticks of a day, the one across midnight included', () => {
+    expect(cronMinIntervalSeconds('* * * * * *')).toBe(1);
+    expect(cronMinIntervalSeconds('*/7 * * * * *')).toBe(4); // :56 then :00 of the next minute
+    expect(cronMinIntervalSeconds('*/5 * * * *')).toBe(300);
+    expect(cronMinIntervalSeconds('0 * * * *')).toBe(3600);
+    expect(cronMinIntervalSeconds('0 22-2 * * *')).toBe(3600);
+    expect(cronMinIntervalSeconds('0 0,23 * * *')).toBe(3600);
+    expect(cronMinIntervalSeconds('59 23 * * *')).toBe(86_400);
+    expect(cronMinIntervalSeconds('0 0 0,1 * * *')).toBe(3600);
+    expect(cronMinIntervalSeconds('0,30 * * * * *')).toBe(30);
+  });
+
+  it('ignores the day fields, so it never claims more room than a day allows', () => {
+    expect(cronMinIntervalSeconds('0 9 * * 1#2')).toBe(86_400);
+    expect(cronMinIntervalSeconds('0 9 L * *')).toBe(86_400);
   });
 });
 

@@ -1,14 +1,19 @@
 import { z } from 'zod';
-import { canonicalTimezone, cronProblem } from '../cron';
+import { canonicalTimezone, cronProblem, MAX_CRON_LENGTH } from '../cron';
 import { MAX_WAITING_RUNS, SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES } from '../states';
 import { crawlSchema, createCrawlBodySchema } from './crawls';
 
-/** 5 fields, or 6 with seconds first; validated by node-cron so the API accepts what the scheduler can run. */
+/**
+ * 5 fields, or 6 with seconds first. Our lexer bounds every number, range and step first (node-cron
+ * would expand `0-200000000` into an array and crash), then node-cron validates, so the API accepts
+ * exactly what the scheduler can run. How often it may fire depends on MIN_SCHEDULE_INTERVAL_S,
+ * which the API checks (cronMinIntervalSeconds).
+ */
 export const cronExpressionSchema = z
   .string()
   .trim()
   .min(1)
-  .max(200)
+  .max(MAX_CRON_LENGTH)
   .superRefine((value, context) => {
     const problem = cronProblem(value);
     if (problem) context.addIssue({ code: 'custom', message: problem.message });
