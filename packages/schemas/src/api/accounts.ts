@@ -3,8 +3,17 @@ import { ACCOUNT_STATUSES, PROVIDERS } from '../states';
 
 export const accountCredentialsSchema = z
   .object({
-    /** TikAPI's X-ACCOUNT-KEY for the account; required for authenticated crawls. */
-    accountKey: z.string().min(1).max(2_000).optional(),
+    /**
+     * TikAPI's X-ACCOUNT-KEY for the account; required for authenticated crawls. It is sent as a
+     * header, so only visible ASCII fits: a key with CR, LF, NUL or non-ASCII was once accepted and
+     * then failed every request, leaving its crawls retrying in `running` forever.
+     */
+    accountKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[\x21-\x7E]+$/, 'must be visible ASCII (0x21-0x7E): no spaces, control characters or non-ASCII')
+      .optional(),
   })
   .strict();
 
