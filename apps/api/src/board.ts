@@ -7,6 +7,7 @@ import type { App } from './app-type';
 import type { ApiContext } from './context';
 import { ApiError, type ErrorEnvelope } from './errors';
 import type { AuthFailureLimiter } from './rate-limits';
+import { findMalformedText } from './text-guard';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -42,6 +43,50 @@ function boardErrorResponse(context: ApiContext, error: BoardError): { status: 4
   if (status < 500) return { status: 400, body: { error: { code: 'invalid_input', message: 'The board could not process this request' } } };
   context.logger.error({ err: error }, 'bull board request failed');
   return { status: 500, body: { error: { code: 'server_error', message: 'Internal server error' } } };
+}
+
+/** Paging past this is a typo or a probe; BullMQ would turn it into a Redis range that fails. */
+const MAX_BOARD_PAGE = 100_000;
+const MAX_BOARD_JOBS_PER_PAGE = 1_000;
+
+/**
+ * The board hands its query straight to BullMQ: a page of 1e20 reached Redis as a Lua range error.
+ * Its paging parameters must be small whole numbers, and its strings obey the same text rule as /v1.
+ */
+function boardRequestProblem(params: unknown, query: unknown, body: unknown): { field: string; problem: string } | null {
+  const text = findMalformedText(params) ?? findMalformedText(query) ?? findMalformedText(body);
+  if (text !== null) return text;
+  const paging = (query ?? {}) as Record<string, unknown>;
+  for (const [field, max] of [
+    ['page', MAX_BOARD_PAGE],
+    ['jobsPerPage', MAX_BOARD_JOBS_PER_PAGE],
+  ] as const) {
+    const value = paging[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      return { field, problem: `must be a whole number from 1 to ${max}` };
+    }
+  }
+  return null;
+}
+
+/**
+ * The board's own error answers (`{"error":"Job not found"}`) in the API's envelope, so one client
+ * can read every error pubcrawl gives. Its messages name jobs and queues, never internals (those
+ * come through boardErrorResponse, which replaces them).
+ */
+function boardErrorPayload(statusCode: number, payload: unknown): unknown {
+  if (statusCode < 400 || typeof payload !== 'string') return payload;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  const message = (parsed as { error?: unknown } | null)?.error;
+  if (typeof message !== 'string') return payload;
+  const code = statusCode === 404 ? 'not_found' : statusCode >= 500 ? 'server_error' : 'invalid_input';
+  return JSON.stringify({ error: { code, message: statusCode >= 500 ? 'Internal server error' : message } } satisfies ErrorEnvelope);
 }
 
 /**
@@ -81,6 +126,12 @@ export async function registerBoard(app: App, context: ApiContext, authFailures:
         .header('www-authenticate', 'Basic realm="pubcrawl board", charset="UTF-8"')
         .send({ error: { code: 'not_authenticated', message: 'The board needs its username and password (HTTP basic auth)' } } satisfies ErrorEnvelope);
     });
+    scope.addHook('preValidation', async (request, reply) => {
+      const problem = boardRequestProblem(request.params, request.query, request.body);
+      if (problem === null) return;
+      return reply.status(400).send({ error: { code: 'invalid_input', message: `Invalid field: ${problem.field}`, fields: { [problem.field]: problem.problem } } } satisfies ErrorEnvelope);
+    });
+    scope.addHook('onSend', async (_request, reply, payload) => boardErrorPayload(reply.statusCode, payload));
     await scope.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
   });
   return true;

@@ -10,7 +10,7 @@ export const pingRoutes = (_context: ApiContext): FastifyPluginAsyncZod =>
       {
         schema: {
           summary: 'Check an API key; echoes the JSON body it was sent',
-          body: z.object({ echo: z.string().max(1000).optional() }).optional(),
+          body: z.object({ echo: z.string().max(1000).optional() }).nullish(),
           response: { 200: z.object({ ok: z.literal(true), echo: z.string().optional() }) },
         },
       },

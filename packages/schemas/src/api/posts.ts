@@ -138,6 +138,14 @@ export const postRequestSchema = z
   .strict();
 export type CreatePostBody = z.infer<typeof postRequestSchema>;
 
+/**
+ * The accepted request as answers show it. Its URLs are already normalised, and a response schema
+ * must not transform (responses are encoded, and a one-way transform cannot be).
+ */
+const storedPostRequestSchema = postRequestSchema.extend({
+  mediaItems: z.array(z.object({ url: z.string() }).strict()),
+});
+
 export interface CreatePostRules {
   /** MEDIA_HOSTS: an empty list allows every host. */
   mediaHosts?: readonly string[];
@@ -323,7 +331,7 @@ export const postSchema = z.object({
   generation: z.number().int(),
   error: postErrorSchema.nullable().describe('Why the post failed, is unconfirmed, or is being retried; null otherwise'),
   idempotencyKey: z.string().nullable(),
-  request: postRequestSchema.nullable().describe('The accepted request; null for a publish made elsewhere and only tracked here'),
+  request: storedPostRequestSchema.nullable().describe('The accepted request; null for a publish made elsewhere and only tracked here'),
   tracked: z.boolean().describe('True for a publish id made elsewhere that pubcrawl only polls (POST /v1/posts/track)'),
   submittedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
