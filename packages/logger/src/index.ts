@@ -57,13 +57,23 @@ export const REDACT_PATHS = [
 export interface CreateLoggerOptions {
   name: string;
   level?: LoggerOptions['level'];
-  /** Defaults to pretty output when stdout is a terminal, JSON lines otherwise. */
+  /** Human-readable (pino-pretty) output; default: when stdout is a terminal (see `isTTY`). */
   pretty?: boolean;
+  /** Whether stdout is a terminal; default `process.stdout.isTTY`. Decides `pretty` when that is unset. */
+  isTTY?: boolean;
   destination?: pino.DestinationStream;
 }
 
+/**
+ * A person at a terminal gets pino-pretty; a pipe, a file or a log collector gets one JSON object
+ * per line, which is what they parse.
+ */
+export function usePrettyOutput(options: Pick<CreateLoggerOptions, 'pretty' | 'isTTY'> = {}): boolean {
+  return options.pretty ?? options.isTTY ?? process.stdout.isTTY === true;
+}
+
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  const pretty = usePrettyOutput(options);
   const base: LoggerOptions = {
     name: options.name,
     level: options.level ?? 'info',
