@@ -34,9 +34,9 @@ describe('/v1/schedules', () => {
   });
 
   it('accepts 6 fields and stores the canonical zone name', async () => {
-    const response = await post(body({ cron: '*/2  * * * * *', timezone: 'america/new_york', overlap: 'queue', catchUp: 'none', enabled: false }));
+    const response = await post(body({ cron: '30  */2 * * * *', timezone: 'america/new_york', overlap: 'queue', catchUp: 'none', enabled: false }));
     expect(response.statusCode).toBe(201);
-    expect(response.json()).toMatchObject({ cron: '*/2 * * * * *', timezone: 'America/New_York', overlap: 'queue', catchUp: 'none', enabled: false, nextRunAt: null });
+    expect(response.json()).toMatchObject({ cron: '30 */2 * * * *', timezone: 'America/New_York', overlap: 'queue', catchUp: 'none', enabled: false, nextRunAt: null });
   });
 
   it('refuses a minute of 61 with invalid_input naming cron', async () => {

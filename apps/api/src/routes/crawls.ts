@@ -17,6 +17,7 @@ import {
   crawlItemsQuerySchema,
   crawlSchema,
   createCrawlBodySchema,
+  crawlMaxItemsProblem,
   errorEnvelopeSchema,
   listCrawlsQuerySchema,
   pageOf,
@@ -57,13 +58,17 @@ export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       {
         schema: {
           summary: 'Start a followers or hashtag crawl',
-          description: 'Answers 202 at once; the crawl runs in the workers. A followers crawl with an accountId reads /user/followers with that account key.',
+          description:
+            'Answers 202 at once; the crawl runs in the workers. A followers crawl with an accountId reads /user/followers with that account key. ' +
+            `maxItems may be at most ${context.env.CRAWL_MAX_ITEMS_LIMIT} on this server (CRAWL_MAX_ITEMS_LIMIT).`,
           body: createCrawlBodySchema,
           response: { 202: crawlSchema, 400: errorEnvelopeSchema },
         },
       },
       async (request, reply) => {
         const body = request.body;
+        const maxItemsProblem = crawlMaxItemsProblem(body, context.env.CRAWL_MAX_ITEMS_LIMIT);
+        if (maxItemsProblem !== null) throw invalidInput('Invalid field: maxItems', { maxItems: maxItemsProblem });
         if (body.kind === 'followers' && body.accountId !== undefined) await assertCrawlAccount(context.db.db, body.accountId, 'accountId');
         const crawl = await db.transaction((tx) => insertCrawl(tx, body));
         // Only a scheduled insert can collide (same schedule and fire time); an API insert cannot.

@@ -16,7 +16,9 @@ import {
 import { enqueueCrawl } from '@pubcrawl/queue';
 import {
   compileCron,
+  cronMinIntervalSeconds,
   createScheduleBodySchema,
+  crawlMaxItemsProblem,
   InvalidCronError,
   errorEnvelopeSchema,
   pageOf,
@@ -52,15 +54,48 @@ function nextRunAt(schedule: Pick<ScheduleRow, 'cron' | 'timezone' | 'enabled'>,
 
 /** node-cron accepts expressions that never fire in practice (`0 0 L-30 2 *`); a schedule must fire. */
 function assertFires(cron: string, timezone: string): void {
-  if (compileCron(cron, timezone).next(new Date()) === null) {
+  let schedule;
+  try {
+    schedule = compileCron(cron, timezone);
+  } catch (caught) {
+    // Only a stored expression can get here (the body schema vetted a new one): a row from before
+    // the lexer bounded ranges. PATCH is how it gets fixed, so say what to send.
+    if (caught instanceof InvalidCronError) throw invalidInput('Invalid field: cron', { cron: `${caught.message}; send a new cron` });
+    throw caught;
+  }
+  if (schedule.next(new Date()) === null) {
     throw invalidInput('Invalid field: cron', { cron: 'never fires: no matching time in the next 100 years' });
   }
+}
+
+/** A schedule may not tick more often than MIN_SCHEDULE_INTERVAL_S allows (the worst case over a day). */
+function assertInterval(cron: string, minIntervalS: number): void {
+  const shortest = cronMinIntervalSeconds(cron);
+  if (shortest < minIntervalS) {
+    throw invalidInput('Invalid field: cron', {
+      cron: `can fire ${shortest} s apart; schedules must be at least ${minIntervalS} s apart (the operator can lower MIN_SCHEDULE_INTERVAL_S, down to 1)`,
+    });
+  }
+}
+
+/** Every tick creates this crawl, so it is held to the same ceiling as POST /v1/crawls. */
+function assertCrawlCeiling(crawl: CreateCrawlBody, maxItemsLimit: number): void {
+  const problem = crawlMaxItemsProblem(crawl, maxItemsLimit);
+  if (problem !== null) throw invalidInput('Invalid field: crawl.maxItems', { 'crawl.maxItems': problem });
 }
 
 /** A followers crawl's account must be usable, or every tick would fail. */
 async function assertScheduleCrawlAccount(executor: Executor, crawl: CreateCrawlBody): Promise<void> {
   if (crawl.kind !== 'followers' || crawl.accountId === undefined) return;
   await assertCrawlAccount(executor, crawl.accountId, 'crawl.accountId');
+}
+
+/** This server's limits, for the OpenAPI description of the routes that enforce them. */
+function scheduleLimits(context: ApiContext): string {
+  return (
+    `On this server the cron may not fire more often than every ${context.env.MIN_SCHEDULE_INTERVAL_S} s (MIN_SCHEDULE_INTERVAL_S), ` +
+    `and crawl.maxItems may be at most ${context.env.CRAWL_MAX_ITEMS_LIMIT} (CRAWL_MAX_ITEMS_LIMIT).`
+  );
 }
 
 export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
@@ -72,12 +107,15 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       {
         schema: {
           summary: 'Create a schedule: a crawl that recurs on a cron expression in a time zone',
+          description: scheduleLimits(context),
           body: createScheduleBodySchema,
           response: { 201: scheduleSchema, ...errors },
         },
       },
       async (request, reply) => {
+        assertInterval(request.body.cron, context.env.MIN_SCHEDULE_INTERVAL_S);
         assertFires(request.body.cron, request.body.timezone);
+        assertCrawlCeiling(request.body.crawl, context.env.CRAWL_MAX_ITEMS_LIMIT);
         await assertScheduleCrawlAccount(db, request.body.crawl);
         const schedule = await insertSchedule(db, request.body);
         return reply.status(201).send(scheduleView(schedule, nextRunAt(schedule)));
@@ -116,6 +154,7 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       {
         schema: {
           summary: 'Change a schedule; running schedulers pick the change up within seconds',
+          description: scheduleLimits(context),
           params: uuidParamsSchema,
           body: updateScheduleBodySchema,
           response: { 200: scheduleSchema, ...errors },
@@ -124,8 +163,13 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       async (request) => {
         const current = await findSchedule(db, request.params.id);
         if (!current) throw notFound('schedule');
+        // Only a new expression is held to the floor: a stored one stays editable after the floor rises.
+        if (request.body.cron !== undefined) assertInterval(request.body.cron, context.env.MIN_SCHEDULE_INTERVAL_S);
         assertFires(request.body.cron ?? current.cron, request.body.timezone ?? current.timezone);
-        if (request.body.crawl) await assertScheduleCrawlAccount(db, request.body.crawl);
+        if (request.body.crawl) {
+          assertCrawlCeiling(request.body.crawl, context.env.CRAWL_MAX_ITEMS_LIMIT);
+          await assertScheduleCrawlAccount(db, request.body.crawl);
+        }
         const schedule = await updateSchedule(db, request.params.id, request.body);
         if (!schedule) throw notFound('schedule');
         return scheduleView(schedule, nextRunAt(schedule));

@@ -21,4 +21,16 @@ export const pageQuerySchema = z.object({
 export const pageOf = <Item extends z.ZodType>(item: Item) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('Pass as ?cursor= to get the next page; null at the end') });
 
-export const isoDateTime = z.iso.datetime({ offset: true });
+/** The first and the last instant the API accepts and returns: years 0001 to 9999, in UTC. */
+// Parsed, not Date.UTC(1, 0, 1): Date.UTC reads years 0-99 as 1900-1999.
+export const EARLIEST_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const LATEST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * ISO 8601 with an offset, an instant in years 0001-9999 UTC: Postgres has no year 0, and
+ * toISOString writes a later year as `+010000-…`, which no client expects back.
+ */
+export const isoDateTime = z.iso.datetime({ offset: true }).refine((value) => {
+  const at = Date.parse(value);
+  return at >= EARLIEST_INSTANT_MS && at <= LATEST_INSTANT_MS;
+}, 'must be a time in years 0001-9999 (UTC)');

@@ -2,8 +2,17 @@ import { z } from 'zod';
 import { CRAWL_KINDS, CRAWL_STATUSES } from '../states';
 import { pageQuerySchema } from './common';
 
+/** The hard ceiling of `maxItems`; each deployment sets a lower one (the API's CRAWL_MAX_ITEMS_LIMIT). */
+export const CRAWL_MAX_ITEMS_CEILING = 100_000_000;
+
 const limits = {
-  maxItems: z.number().int().min(1).max(100_000_000).optional(),
+  maxItems: z
+    .number()
+    .int()
+    .min(1)
+    .max(CRAWL_MAX_ITEMS_CEILING)
+    .optional()
+    .describe("Stop after this many items. At most the server's CRAWL_MAX_ITEMS_LIMIT (default 1,000,000): more is a 400 naming maxItems"),
   maxPages: z.number().int().min(1).max(10_000_000).optional(),
 };
 
@@ -36,6 +45,16 @@ export const createHashtagCrawlSchema = z
 
 export const createCrawlBodySchema = z.discriminatedUnion('kind', [createFollowersCrawlSchema, createHashtagCrawlSchema]);
 export type CreateCrawlBody = z.infer<typeof createCrawlBodySchema>;
+
+/**
+ * Why the crawl asks for more than the deployment's ceiling (CRAWL_MAX_ITEMS_LIMIT), or null. Not
+ * in the schema: the ceiling is configuration, and a stored schedule body must still parse after
+ * an operator lowers it.
+ */
+export function crawlMaxItemsProblem(body: Pick<CreateCrawlBody, 'maxItems'>, maxItemsLimit: number): string | null {
+  if (body.maxItems === undefined || body.maxItems <= maxItemsLimit) return null;
+  return `must be at most ${maxItemsLimit} (CRAWL_MAX_ITEMS_LIMIT)`;
+}
 export type CrawlTarget = CreateCrawlBody['target'];
 
 export const crawlSchema = z.object({
