@@ -182,6 +182,8 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
   async function register(schedule: EnabledSchedule): Promise<boolean> {
     let compiled: CronSchedule;
     try {
+      // Before createTask, always: compileCron's lexer bounds every range and step, and node-cron
+      // expands a range into an array before checking it (a row with 0-200000000 killed the process).
       compiled = compileCron(schedule.cron, schedule.timezone);
     } catch (caught) {
       logger.error({ scheduleId: schedule.id, err: asError(caught) }, 'schedule has an expression or zone this node-cron rejects; not registered');

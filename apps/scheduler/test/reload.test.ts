@@ -24,7 +24,8 @@ describe('a running scheduler', () => {
     world.worker.startWorkers();
     const { context } = world.worker;
     api = await buildServer({
-      env: parseEnv(apiEnvSchema, { ...world.worker.env, API_KEYS: API_KEY }),
+      // Every-second crons keep the test short; the API refuses them at its default floor of 60 s.
+      env: parseEnv(apiEnvSchema, { ...world.worker.env, API_KEYS: API_KEY, MIN_SCHEDULE_INTERVAL_S: '1' }),
       logger: createLogger({ name: 'api-test', level: 'silent', pretty: false }),
       db: context.db,
       redis: context.redis,
