@@ -15,7 +15,9 @@ export class CredentialsCipher {
 
   /**
    * Development convenience: without CREDENTIALS_KEY, derive a stable key from the database URL so
-   * a local restart can still decrypt what it stored. Production refuses to start without one.
+   * a local restart can still decrypt what it stored. Anyone with that URL can derive it too, so
+   * production never gets here: every process that builds a cipher parses its environment with
+   * @pubcrawl/config's requireCredentialsKeyInProduction and exits at start without a key.
    */
   static fromConfig(credentialsKey: string | undefined, fallbackSeed: string): CredentialsCipher {
     const decoded = credentialsKey === undefined ? null : decodeKey(credentialsKey);
