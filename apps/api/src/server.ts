@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from './app-type';
 import { createKeyVerifier, requireApiKey } from './auth';
@@ -7,6 +7,7 @@ import type { ApiContext } from './context';
 import { registerBoard } from './board';
 import { registerDocs } from './docs';
 import { registerErrorHandling } from './error-handler';
+import type { ErrorEnvelope } from './errors';
 import { registerMetrics } from './metrics';
 import { registerRateLimits } from './rate-limits';
 import { healthRoutes } from './routes/health';
@@ -23,6 +24,11 @@ export async function buildServer(context: ApiContext): Promise<App> {
     trustProxy: false,
     // One line per request is noise at info level; debug turns it back on.
     logController: new LogController({ disableRequestLogging: context.env.LOG_LEVEL !== 'debug' && context.env.LOG_LEVEL !== 'trace' }),
+    // The router's own refusals (a URL that does not decode, a path segment past maxParamLength)
+    // come here rather than through the error handler; they get the same envelope.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply.status(400).send({ error: { code: 'invalid_input', message: `The request URL is not valid: ${error.message}`, fields: { url: 'malformed' } } } satisfies ErrorEnvelope);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
