@@ -1,4 +1,4 @@
-import { booleanFlag, commonEnv, upstreamEnv } from '@pubcrawl/config';
+import { booleanFlag, commonEnv, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 
 export const apiEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
@@ -31,7 +31,9 @@ export const apiEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
   WEBHOOK_URL: z.url().optional(),
   /** Largest accepted request body; posts are small JSON, so a large body is an attack or a bug. */
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
-});
+})
+  // Like the worker's, the API's cipher must not fall back to a key derived from DATABASE_URL in production.
+  .superRefine(requireCredentialsKeyInProduction);
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export const apiEnvSource = process.env;

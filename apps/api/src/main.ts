@@ -1,12 +1,11 @@
-import { derivedCredentialsKeyWarning, loadEnv, preflight, requireCredentialsKeyInProduction } from '@pubcrawl/config';
+import { derivedCredentialsKeyWarning, loadEnv, preflight } from '@pubcrawl/config';
 import { createDb, probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { closeQueues, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
 import { buildServer } from './server';
 
-// Like the worker's, the API's cipher must not fall back to a key derived from DATABASE_URL in production.
-const env = loadEnv(apiEnvSchema.superRefine(requireCredentialsKeyInProduction), apiEnvSource);
+const env = loadEnv(apiEnvSchema, apiEnvSource);
 // Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
 await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
 const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
