@@ -4,6 +4,11 @@ import { z } from 'zod';
 /**
  * Keyset pagination over (created_at, id): stable under concurrent inserts, O(page) at any depth.
  * The cursor is opaque to clients (base64url JSON) so we may change its contents later.
+ *
+ * The cursor's instant is a JS Date, so the column it is compared with must hold no more than
+ * milliseconds: a microsecond column let rows that share the cursor's millisecond fall between two
+ * pages. created_at columns that lists page by are `keysetCreatedAt()` (timestamptz(3));
+ * schedule_runs.fire_time is written only from JS Dates (cron ticks).
  */
 export interface KeysetCursor {
   createdAt: Date;

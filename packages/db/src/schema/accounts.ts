@@ -1,5 +1,5 @@
 import { index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import { createdAt, id, timestampTz, updatedAt } from './columns';
+import { id, keysetCreatedAt, timestampTz, updatedAt } from './columns';
 import { accountStatusEnum, providerEnum } from './enums';
 
 export const accounts = pgTable(
@@ -15,7 +15,7 @@ export const accounts = pgTable(
     status: accountStatusEnum('status').notNull().default('active'),
     reauthReason: text('reauth_reason'),
     reauthRequiredAt: timestampTz('reauth_required_at'),
-    createdAt: createdAt(),
+    createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
   (table) => [

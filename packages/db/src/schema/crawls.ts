@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts';
-import { createdAt, id, timestampTz, updatedAt } from './columns';
+import { createdAt, id, keysetCreatedAt, timestampTz, updatedAt } from './columns';
 import { crawlKindEnum, crawlStatusEnum } from './enums';
 import { schedules } from './schedules';
 
@@ -30,7 +30,7 @@ export const crawls = pgTable(
     fireTime: timestampTz('fire_time'),
     startedAt: timestampTz('started_at'),
     finishedAt: timestampTz('finished_at'),
-    createdAt: createdAt(),
+    createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
   (table) => [

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts';
-import { createdAt, id, timestampTz, updatedAt } from './columns';
+import { createdAt, id, keysetCreatedAt, timestampTz, updatedAt } from './columns';
 import { postStatusEnum } from './enums';
 
 export const posts = pgTable(
@@ -34,7 +34,7 @@ export const posts = pgTable(
     /** Status polling gives up after this instant (PUBLISH_STATUS_HORIZON after submission). */
     pollDeadlineAt: timestampTz('poll_deadline_at'),
     finishedAt: timestampTz('finished_at'),
-    createdAt: createdAt(),
+    createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
   (table) => [

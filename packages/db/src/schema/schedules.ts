@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, id, timestampTz, updatedAt } from './columns';
+import { createdAt, id, keysetCreatedAt, timestampTz, updatedAt } from './columns';
 import { scheduleCatchUpEnum, scheduleOverlapEnum, scheduleRunOutcomeEnum } from './enums';
 
 export const schedules = pgTable(
@@ -16,7 +16,7 @@ export const schedules = pgTable(
     overlap: scheduleOverlapEnum('overlap').notNull().default('skip'),
     catchUp: scheduleCatchUpEnum('catch_up').notNull().default('last'),
     lastFiredAt: timestampTz('last_fired_at'),
-    createdAt: createdAt(),
+    createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
   (table) => [index('schedules_enabled_idx').on(table.enabled), index('schedules_created_at_id_idx').on(table.createdAt, table.id)],
