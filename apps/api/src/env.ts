@@ -3,6 +3,26 @@ import { z } from 'zod';
 
 export const apiEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * Whose X-Forwarded-For to believe: `false` (default: the socket's address is the client), `true`
+   * (any proxy), a hop count, or comma-separated proxy addresses/CIDRs. Rate limits count per client
+   * address, so behind a proxy this decides whether clients share one budget.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value): boolean | string[] | ((address: string, hop: number) => boolean) => {
+      if (value === 'false' || value === '0' || value === '') return false;
+      if (value === 'true') return true;
+      if (/^\d+$/.test(value)) {
+        const hops = Number(value);
+        return (_address, hop) => hop < hops;
+      }
+      return value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0);
+    }),
   /** Bull Board is off unless both are set: an open board can delete and retry jobs. */
   BOARD_USERNAME: z.string().optional(),
   BOARD_PASSWORD: z.string().optional(),

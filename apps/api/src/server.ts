@@ -20,8 +20,9 @@ export async function buildServer(context: ApiContext): Promise<App> {
     // pino's Logger is a FastifyBaseLogger; the cast only erases pino's extra generic.
     loggerInstance: context.logger as FastifyBaseLogger,
     bodyLimit: context.env.BODY_LIMIT_BYTES,
-    // Behind a proxy the client address matters for logs; trusting it is the deployer's choice.
-    trustProxy: false,
+    // Behind a proxy the client address matters for logs and the failed-login budget; trusting
+    // X-Forwarded-For is the deployer's choice (TRUST_PROXY).
+    trustProxy: context.env.TRUST_PROXY,
     // One line per request is noise at info level; debug turns it back on.
     logController: new LogController({ disableRequestLogging: context.env.LOG_LEVEL !== 'debug' && context.env.LOG_LEVEL !== 'trace' }),
     // The router's own refusals (a URL that does not decode, a path segment past maxParamLength)

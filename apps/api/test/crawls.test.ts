@@ -4,6 +4,7 @@ import type { CrawlResponse } from '@pubcrawl/schemas';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
+import { nextMillisecond } from './ordering';
 
 describe('/v1/crawls', () => {
   let api: TestApi;
@@ -88,7 +89,10 @@ describe('/v1/crawls', () => {
 
   it('lists crawls newest first with keyset pages and a status filter', async () => {
     const created = [];
-    for (let index = 0; index < 3; index += 1) created.push(await create({ kind: 'hashtag', target: { name: `tag_${index + 1}` } }));
+    for (let index = 0; index < 3; index += 1) {
+      created.push(await create({ kind: 'hashtag', target: { name: `tag_${index + 1}` } }));
+      await nextMillisecond();
+    }
     await api.db.db.update(crawls).set({ status: 'failed' }).where(eq(crawls.id, created[1]?.id ?? ''));
 
     const seen: string[] = [];

@@ -153,6 +153,22 @@ describe('rate limits', () => {
   });
 });
 
+describe('failed-login budgets behind a proxy', () => {
+  it('counts per forwarded client address when TRUST_PROXY trusts the proxy, so one guesser does not lock out the rest', async () => {
+    const api = await startTestApi({ AUTH_FAILURES_PER_MINUTE: '2', TRUST_PROXY: '1' });
+    try {
+      const fromProxy = (client: string, key: string) =>
+        api.app.inject({ method: 'POST', url: '/v1/ping', headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': client }, remoteAddress: '10.0.0.2' });
+      expect((await fromProxy('198.51.100.20', 'wrong')).statusCode).toBe(401);
+      expect((await fromProxy('198.51.100.20', 'wrong')).statusCode).toBe(401);
+      expect((await fromProxy('198.51.100.20', 'second-key')).statusCode).toBe(429);
+      expect((await fromProxy('198.51.100.21', 'second-key')).statusCode).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('the board under attack', () => {
   let api: TestApi;
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { posts, transitionPost } from '@pubcrawl/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
+import { nextMillisecond } from './ordering';
 import { createAccount, photoBody, tableCount, videoBody } from './publishing-fixtures';
 
 /** An instant a month ahead, at a whole hour, so offsets can be written out by hand. */
@@ -241,7 +242,10 @@ describe('posts API', () => {
   it('lists posts newest first, by status and by account, one page at a time', async () => {
     const other = await createAccount(api);
     const mine: string[] = [];
-    for (let index = 0; index < 5; index += 1) mine.push((await post(api, videoBody(other.id, { content: `list ${index}` }))).json().id);
+    for (let index = 0; index < 5; index += 1) {
+      mine.push((await post(api, videoBody(other.id, { content: `list ${index}` }))).json().id);
+      await nextMillisecond();
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page += 1) {

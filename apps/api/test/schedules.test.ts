@@ -4,6 +4,7 @@ import { compileCron } from '@pubcrawl/schemas';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
+import { nextMillisecond } from './ordering';
 
 const crawl = { kind: 'hashtag', target: { name: 'cats' }, maxPages: 2 } as const;
 const body = (overrides: Record<string, unknown> = {}) => ({ name: 'nightly cats', cron: '0 2 * * *', timezone: 'Asia/Tokyo', crawl, ...overrides });
@@ -73,7 +74,10 @@ describe('/v1/schedules', () => {
 
   it('lists schedules newest first, a page at a time', async () => {
     const ids: string[] = [];
-    for (let index = 0; index < 3; index += 1) ids.push((await post(body({ name: `page ${index}` }))).json().id);
+    for (let index = 0; index < 3; index += 1) {
+      ids.push((await post(body({ name: `page ${index}` }))).json().id);
+      await nextMillisecond();
+    }
     const first = await api.app.inject({ method: 'GET', url: '/v1/schedules?limit=2', headers: api.auth });
     expect(first.statusCode).toBe(200);
     expect(first.json().items.map((item: { id: string }) => item.id)).toEqual([ids[2], ids[1]]);
