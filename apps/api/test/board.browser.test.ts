@@ -34,7 +34,7 @@ async function failOnePublishJob(api: TestApi, jobId: string): Promise<void> {
   );
   try {
     // attempts 1: failed for good at once, rather than sitting in delayed behind a backoff.
-    await api.queues.publish.add('publish', { postId: randomUUID() }, { jobId, attempts: 1 });
+    await api.queues.publish.add('publish', { postId: randomUUID(), generation: 0 }, { jobId, attempts: 1 });
     await waitFor(async () => (await api.queues.publish.getJobState(jobId)) === 'failed', {
       timeoutMs: 10_000,
       describe: () => api.queues.publish.getJobState(jobId),

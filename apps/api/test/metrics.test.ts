@@ -42,7 +42,7 @@ describe('GET /metrics', () => {
   });
 
   it('reports queue depth per queue and state', async () => {
-    await api.queues.publish.add('publish', { postId: '00000000-0000-4000-8000-000000000001' }, { delay: 60_000 });
+    await api.queues.publish.add('publish', { postId: '00000000-0000-4000-8000-000000000001', generation: 0 }, { delay: 60_000 });
     const body = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(sample(body, 'pubcrawl_queue_jobs{queue="publish",state="delayed"}')).toBe(1);
     expect(sample(body, 'pubcrawl_queue_jobs{queue="crawl-followers",state="waiting"}')).toBe(0);

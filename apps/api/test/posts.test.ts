@@ -192,7 +192,7 @@ describe('posts API', () => {
       await transitionPost(tx, created.id, ['scheduled'], 'publishing', { patch: { attempts: 1, submittedAt: new Date() } });
       await transitionPost(tx, created.id, ['publishing'], 'processing', { patch: { publishId: `v_pub_url~v2.poll-${created.id}` } });
     });
-    await api.queues['publish-status'].add('publish-status', { postId: created.id }, { jobId: `status-${created.id}-0`, delay: 60_000 });
+    await api.queues['publish-status'].add('publish-status', { postId: created.id, generation: 0 }, { jobId: `status-${created.id}-0`, delay: 60_000 });
 
     const polled = await api.app.inject({ method: 'POST', url: `/v1/posts/${created.id}/poll`, headers: api.auth });
     expect(polled.statusCode).toBe(202);

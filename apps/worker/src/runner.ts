@@ -1,10 +1,73 @@
 import { childFor } from '@pubcrawl/logger';
 import { createRedisConnection, settleConnections } from '@pubcrawl/queue';
-import { ALL_QUEUE_NAMES, QUEUE_NAMES, type QueueName } from '@pubcrawl/schemas';
-import { toError } from '@pubcrawl/tiktok';
-import { Worker, type Job, type Processor as BullProcessor } from 'bullmq';
+import { ALL_QUEUE_NAMES, JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
+import { Ambiguous, Permanent, QuotaWait, RateLimited, SessionExpired, toError } from '@pubcrawl/tiktok';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Processor as BullProcessor } from 'bullmq';
+import { z } from 'zod';
 import type { WorkerContext } from './context';
+import { JobFailed, Rescheduled, type JobResult, type JobRun, type Processor } from './job-contract';
 import { processorFactories } from './processors/index';
+
+/** What the runner does with a job once its processor has answered or thrown. */
+export type JobAction =
+  | { kind: 'complete'; result: JobResult }
+  | { kind: 'delay'; untilMs: number; reason: string }
+  | { kind: 'retry'; error: Error }
+  | { kind: 'fail'; reason: string };
+
+/**
+ * The error taxonomy's one mapping to actions. Processors do the domain part first (a post back to
+ * scheduled, an account parked, a crawl failed) and then let the error through to here.
+ */
+export function actionForError(error: Error, now = Date.now()): JobAction {
+  // The limiter or the upstream said "not now": wait, spending no attempt.
+  if (error instanceof QuotaWait) return { kind: 'delay', untilMs: error.untilMs, reason: error.message };
+  if (error instanceof RateLimited) return { kind: 'delay', untilMs: now + Math.max(1, error.retryAfterMs), reason: `rate limited: ${error.message}` };
+  // The processor parked the row until the account is re-authorized; nothing is left to retry.
+  if (error instanceof SessionExpired) return { kind: 'complete', result: { parked: 'session expired', reason: error.message } };
+  if (error instanceof Permanent) return { kind: 'fail', reason: error.code === undefined ? error.message : `${error.code}: ${error.message}` };
+  // An outcome the processor recorded as unknown (a publish becomes unconfirmed): never sent again.
+  if (error instanceof Ambiguous) return { kind: 'fail', reason: `outcome unknown: ${error.message}` };
+  if (error instanceof JobFailed || error instanceof UnrecoverableError) return { kind: 'fail', reason: error.message };
+  // Transient upstream errors and anything unexpected (Postgres restarting, a bug): backoff and jitter.
+  return { kind: 'retry', error };
+}
+
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * A processor as BullMQ runs it: the payload parsed from the job catalog (an invalid one fails for
+ * good, on every queue: it is debris of lost Redis state or a bug, and the reconcilers rebuild real
+ * jobs from Postgres), the answer and the error taxonomy turned into BullMQ's actions.
+ */
+export function toBullProcessor<Name extends QueueName>(queue: Name, processor: Processor<Name>, payloadSchema: z.ZodType<JobPayload<Name>> = JOB_CATALOG[queue].payload as unknown as z.ZodType<JobPayload<Name>>): BullProcessor {
+  return async (job, token) => {
+    const parsed = payloadSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} job payload: ${z.prettifyError(parsed.error)}`);
+    const run: JobRun<Name> = { queue, jobId: job.id ?? '', payload: parsed.data, isLastAttempt: isLastAttempt(job), starts: job.attemptsStarted };
+    let action: JobAction;
+    try {
+      const answer = await processor(run);
+      action = answer instanceof Rescheduled ? { kind: 'delay', untilMs: answer.untilMs, reason: answer.reason } : { kind: 'complete', result: answer };
+    } catch (caught) {
+      action = actionForError(toError(caught));
+    }
+    switch (action.kind) {
+      case 'complete':
+        return action.result;
+      case 'delay':
+        // moveToDelayed + DelayedError is BullMQ's "run again later, not a failure".
+        await job.moveToDelayed(action.untilMs, token);
+        throw new DelayedError(action.reason);
+      case 'retry':
+        throw action.error;
+      case 'fail':
+        throw new UnrecoverableError(action.reason);
+    }
+  };
+}
 
 /** How a shutdown ended: every active job finished, or some were handed back to the queue. */
 export type CloseOutcome = 'drained' | 'handed_back';
@@ -44,11 +107,16 @@ function durationSeconds(processedOn: number | undefined, finishedOn: number | u
   return Math.max(0, finishedOn - processedOn) / 1000;
 }
 
+function bullProcessorFor<Name extends QueueName>(context: WorkerContext, queue: Name): BullProcessor {
+  // The map is keyed by queue, so this is the factory for `Name`; TypeScript cannot follow that.
+  const factory = processorFactories[queue] as (context: WorkerContext) => Processor<Name>;
+  return toBullProcessor(queue, factory(context));
+}
+
 export function startWorkers(context: WorkerContext, queues: readonly QueueName[] = ALL_QUEUE_NAMES): RunningWorkers {
   const held = new Set<HeldJob>();
   const workers = queues.map((queue) => {
-    // The catalog types each processor's payload; BullMQ's Worker is untyped in it, hence the widening.
-    const run = processorFactories[queue](context) as unknown as BullProcessor;
+    const run = bullProcessorFor(context, queue);
     const processor: BullProcessor = async (job, token, signal) => {
       const entry = token === undefined ? null : { job, token };
       if (entry !== null) held.add(entry);

@@ -107,7 +107,7 @@ describe('crawl workers', () => {
     harness.sandbox.configure({ errorRate: 1 });
     const crawl = await createCrawl(harness.context, { kind: 'hashtag', target: { id: 'will-not-matter' } }, { enqueue: false });
     // One attempt, so the first failure is the last; the catalog's eight would take minutes of backoff.
-    await harness.context.queues[QUEUE_NAMES.crawlHashtag].add(QUEUE_NAMES.crawlHashtag, { crawlId: crawl.id }, { jobId: crawlJobId(crawl, 0), attempts: 1 });
+    await harness.context.queues[QUEUE_NAMES.crawlHashtag].add(QUEUE_NAMES.crawlHashtag, { crawlId: crawl.id, generation: crawl.generation, segment: 0 }, { jobId: crawlJobId(crawl, 0), attempts: 1 });
     const { crawl: failed } = await waitForCrawlStatus(harness.context, crawl.id, ['completed', 'failed']);
     expect(failed.status).toBe('failed');
     expect(failed.errorMessage).toContain('500');

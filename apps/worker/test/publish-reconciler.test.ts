@@ -74,7 +74,7 @@ describe('the posts reconciler (no workers running)', () => {
   it('replaces a finished job that left its post scheduled', async () => {
     const post = await seedOne();
     // A completed job (a worker that lost a race completes without moving the post on).
-    await harness.context.queues.publish.add('publish', { postId: post.id }, { jobId: `publish-${post.id}-0` });
+    await harness.context.queues.publish.add('publish', { postId: post.id, generation: 0 }, { jobId: `publish-${post.id}-0` });
     const job = await harness.context.queues.publish.getJob(`publish-${post.id}-0`);
     const worker = await harness.context.queues.publish.getJobs(['wait']);
     expect(worker.map((entry) => entry.id)).toContain(job?.id);

@@ -10,7 +10,7 @@ export async function enqueuePublish(queues: Queues, post: { id: string; generat
   const delay = Math.max(0, post.scheduledAt.getTime() - Date.now());
   await queues[QUEUE_NAMES.publish].add(
     QUEUE_NAMES.publish,
-    { postId: post.id },
+    { postId: post.id, generation: post.generation },
     { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay },
   );
 }
@@ -18,7 +18,7 @@ export async function enqueuePublish(queues: Queues, post: { id: string; generat
 export async function enqueuePublishStatus(queues: Queues, post: { id: string; generation: number }, delayMs: number): Promise<void> {
   await queues[QUEUE_NAMES.publishStatus].add(
     QUEUE_NAMES.publishStatus,
-    { postId: post.id },
+    { postId: post.id, generation: post.generation },
     { jobId: jobIds.publishStatus(post.id, post.generation), delay: Math.max(0, delayMs) },
   );
 }
@@ -39,7 +39,7 @@ export async function enqueueCrawl(
   options: { delayMs?: number } = {},
 ): Promise<void> {
   const name = crawlQueueName(crawl.kind);
-  await queues[name].add(name, { crawlId: crawl.id }, { jobId: crawlJobId(crawl, pages), delay: options.delayMs ?? 0 });
+  await queues[name].add(name, { crawlId: crawl.id, generation: crawl.generation, segment: pages }, { jobId: crawlJobId(crawl, pages), delay: options.delayMs ?? 0 });
 }
 
 export async function enqueueWebhook(queues: Queues, deliveryId: string): Promise<void> {

@@ -4,8 +4,8 @@ import { z } from 'zod';
  * The job catalog: every queue's name, payload schema and retry policy, in one place. Producers
  * (api, scheduler, reconcilers) and processors (worker) both take their types from here.
  *
- * Payloads carry only row ids: Postgres holds the truth, so a job can always be rebuilt from its row
- * (by the reconciler after a Redis flush) and is never stale.
+ * Payloads carry only row ids and the row's generation: Postgres holds the truth, so a job can always
+ * be rebuilt from its row (by the reconciler after a Redis flush) and is never stale.
  */
 export const QUEUE_NAMES = {
   publish: 'publish',
@@ -17,9 +17,16 @@ export const QUEUE_NAMES = {
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const ALL_QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUE_NAMES);
 
-export const publishJobSchema = z.object({ postId: z.uuid() });
-export const publishStatusJobSchema = z.object({ postId: z.uuid() });
-export const crawlJobSchema = z.object({ crawlId: z.uuid() });
+/**
+ * A post's generation travels with its jobs: an operator's retry (or a resume) starts a new one, and
+ * a job of an older generation must step aside instead of acting on the post.
+ */
+const generation = z.number().int().min(0).describe("The row's generation when the job was made");
+
+export const publishJobSchema = z.object({ postId: z.uuid(), generation });
+export const publishStatusJobSchema = z.object({ postId: z.uuid(), generation });
+/** One segment of a crawl: `segment` is the checkpoint's page count where the segment starts. */
+export const crawlJobSchema = z.object({ crawlId: z.uuid(), generation, segment: z.number().int().min(0) });
 export const webhookJobSchema = z.object({ deliveryId: z.uuid() });
 
 export type PublishJob = z.infer<typeof publishJobSchema>;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { hashTag } from '@pubcrawl/config';
+import { Cluster, Redis } from 'ioredis';
 import { toError } from './errors';
 import { scopeId, type AccountAction, type QuotaScope } from './scope';
 
@@ -57,11 +57,15 @@ export const DEFAULT_QUOTA_LIMITS: Readonly<QuotaLimits> = {
 };
 
 export interface QuotaLimiterOptions {
-  /** An ioredis client (not closed by `close()`), or a URL (the limiter owns that connection). */
-  redis: Redis | string;
+  /**
+   * The process's configured connection, standalone, Sentinel or Cluster (not closed by `close()`),
+   * or a standalone URL (the limiter owns that connection).
+   */
+  redis: Redis | Cluster | string;
   /**
    * Prefix of every key. Default "{pubcrawl}:quota". The braces are a Redis Cluster hash tag: one
-   * acquire touches several scopes atomically in one script, which needs them in one slot.
+   * acquire touches several scopes atomically in one script, which needs them in one slot, so with
+   * a Cluster connection a prefix without a hash tag is refused at construction.
    */
   keyPrefix?: string;
   limits?: Partial<QuotaLimits>;
@@ -204,7 +208,7 @@ type Rule = { algo: 'g'; intervalMs: number; toleranceMs: number } | { algo: 'w'
  */
 export class QuotaLimiter implements QuotaGate {
   readonly keyPrefix: string;
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #ownsRedis: boolean;
   readonly #limits: QuotaLimits;
   readonly #apiKeyRule: Rule;
@@ -215,6 +219,10 @@ export class QuotaLimiter implements QuotaGate {
     this.#ownsRedis = typeof options.redis === 'string';
     this.#redis = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis;
     this.keyPrefix = options.keyPrefix ?? '{pubcrawl}:quota';
+    // Every key is `<prefix>:<scope>[:block]`, so the prefix's tag is every key's tag: one slot.
+    if (this.#redis instanceof Cluster && hashTag(this.keyPrefix) === null) {
+      throw new Error(`quota keyPrefix "${this.keyPrefix}" has no hash tag: under Redis Cluster one acquire's keys must share a slot (use e.g. "{pubcrawl}:quota")`);
+    }
     this.#limits = { ...DEFAULT_QUOTA_LIMITS, ...options.limits };
     const rate = (this.#limits.apiKeyPerSecond * (options.apiKeyUtilization ?? 0.98)) / 1000;
     const intervalMs = 1 / rate;
@@ -325,21 +333,33 @@ export async function waitForTurn(gate: QuotaGate, scopes: readonly QuotaScope[]
 }
 
 /**
- * For BullMQ processors. Granted: waits out a reservation's `delayMs` (bounded by the `maxDelayMs`
- * the processor passed to `acquire`) and returns, and the processor goes on. Denied: moves the job
- * to `delayed` until the quota frees up and throws DelayedError, which BullMQ treats as "not a
- * failure": attemptsMade stays the same, the worker slot is freed for other jobs (other accounts
- * keep flowing), and the queue is never paused.
+ * The limiter said no for now: the job should run again at `untilMs`. Thrown by `waitForQuota`, and
+ * turned by the worker's runner into "wait in `delayed`, spend no attempt", so the worker slot is
+ * freed for other jobs (other accounts keep flowing) and the queue is never paused.
+ */
+export class QuotaWait extends Error {
+  override readonly name = 'QuotaWait';
+  constructor(
+    readonly untilMs: number,
+    readonly scope: QuotaScope,
+    waitMs: number,
+  ) {
+    super(`waiting ${waitMs} ms for quota on ${scopeId(scope)}`);
+  }
+}
+
+/**
+ * For job processors. Granted: waits out a reservation's `delayMs` (bounded by the `maxDelayMs` the
+ * processor passed to `acquire`) and returns, and the processor goes on. Denied: throws QuotaWait.
  *
  * A little jitter (up to 10% of the wait, at most 1 s) keeps jobs that were denied together from
  * all waking at the same instant and fighting over a single token.
  */
-export async function waitForQuota(job: Job, token: string | undefined, decision: QuotaDecision, random: () => number = Math.random): Promise<void> {
+export async function waitForQuota(decision: QuotaDecision, random: () => number = Math.random): Promise<void> {
   if (decision.granted) {
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     return;
   }
   const jitter = Math.floor(random() * Math.min(1000, decision.waitMs * 0.1));
-  await job.moveToDelayed(Date.now() + decision.waitMs + jitter, token);
-  throw new DelayedError(`waiting ${decision.waitMs} ms for quota on ${scopeId(decision.scope)}`);
+  throw new QuotaWait(Date.now() + decision.waitMs + jitter, decision.scope, decision.waitMs);
 }

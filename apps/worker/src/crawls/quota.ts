@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForQuota, type QuotaDecision, type QuotaGate, type QuotaScope } from '@pubcrawl/tiktok';
-import type { Job } from 'bullmq';
 
 /**
  * How far ahead a crawl reserves its next request, and the longest wait it spends in-process; a
@@ -26,8 +25,6 @@ export type QuotaTurn = 'granted' | 'shutdown';
 export async function takeQuotaTurn(
   gate: QuotaGate,
   scope: QuotaScope,
-  job: Job,
-  token: string | undefined,
   signal: AbortSignal,
   /** A decision asked for ahead of time (see `askQuotaEarly`); used instead of the first acquire. */
   early: Promise<EarlyDecision> | null = null,
@@ -48,9 +45,9 @@ export async function takeQuotaTurn(
       if ((await gate.blockedMs([scope])) === 0) return 'granted';
       continue;
     }
-    // Throws DelayedError: BullMQ re-runs the job when the quota is back, without spending an attempt.
+    // Throws QuotaWait: the runner re-runs the job when the quota is back, without spending an attempt.
     const waitMs = Math.max(1, decision.waitMs - since);
-    if (waitMs > IN_PROCESS_WAIT_LIMIT_MS) await waitForQuota(job, token, { ...decision, waitMs });
+    if (waitMs > IN_PROCESS_WAIT_LIMIT_MS) await waitForQuota({ ...decision, waitMs });
     // Denied but soon (a short block): a little jitter so crawls denied together do not all wake on
     // the same millisecond.
     const jitter = Math.floor(Math.random() * Math.min(20, waitMs * 0.2));

@@ -2,9 +2,9 @@ import { advanceCrawlSegment, applyCrawlPage, type CrawlCheckpointRow, type Craw
 import { enqueueCrawl } from '@pubcrawl/queue';
 import type { CrawlFinishReason } from '@pubcrawl/schemas';
 import { RateLimited, toError } from '@pubcrawl/tiktok';
-import { DelayedError, type Job } from 'bullmq';
 import type { WorkerContext } from '../context';
 import type { WorkerEnv } from '../env';
+import { rescheduleAt, type Rescheduled } from '../job-contract';
 import { fetchCrawlPage, type CrawlSource, type FetchedPage } from './fetch-page';
 import { completeCrawl, failCrawl, parkCrawlForReauth } from './outcomes';
 import { askQuotaEarly, takeQuotaTurn, type EarlyDecision } from './quota';
@@ -64,7 +64,7 @@ function willFetchAgain(
  *
  * Upstream errors other than 429 are thrown to the processor, which knows the attempt count.
  */
-export async function runCrawlSegment(context: WorkerContext, job: Job, token: string | undefined, crawl: CrawlRow, checkpoint: CrawlCheckpointRow): Promise<SegmentSummary> {
+export async function runCrawlSegment(context: WorkerContext, crawl: CrawlRow, checkpoint: CrawlCheckpointRow): Promise<SegmentSummary | Rescheduled> {
   const signal = context.shutdown.signal;
   const scope = context.tikapi.quotaScope;
   const segmentPages = checkpoint.segmentPages;
@@ -77,7 +77,7 @@ export async function runCrawlSegment(context: WorkerContext, job: Job, token: s
   let early: Promise<EarlyDecision> | null = null;
   const request: QuotaRequest = async (send) => {
     for (;;) {
-      const turn = await takeQuotaTurn(context.limiter, scope, job, token, signal, early);
+      const turn = await takeQuotaTurn(context.limiter, scope, signal, early);
       early = null;
       if (turn === 'shutdown') return null;
       try {
@@ -93,13 +93,12 @@ export async function runCrawlSegment(context: WorkerContext, job: Job, token: s
     }
   };
 
-  const yieldSegment = async (): Promise<SegmentSummary> => {
+  const yieldSegment = async (): Promise<SegmentSummary | Rescheduled> => {
     if (state.pages === segmentPages) {
       // Nothing committed since this segment began, so the next segment would carry this job's own
       // id and the enqueue would be a no-op: the crawl would be left without a job (until the
-      // reconciler noticed). Hand this job itself back instead; DelayedError spends no attempt.
-      await job.moveToDelayed(Date.now() + EMPTY_YIELD_DELAY_MS, token);
-      throw new DelayedError('segment yielded before its first page');
+      // reconciler noticed). Hand this job itself back instead, spending no attempt.
+      return rescheduleAt(Date.now() + EMPTY_YIELD_DELAY_MS, 'segment yielded before its first page');
     }
     const next = await advanceCrawlSegment(context.db.db, { crawlId: crawl.id, generation: crawl.generation, segmentPages });
     if (next === null) return summary('stepped_aside');

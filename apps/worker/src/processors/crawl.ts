@@ -1,9 +1,9 @@
 import { findCrawl, startCrawlRun, type CrawlRow } from '@pubcrawl/db';
 import { crawlJobId, enqueueCrawl } from '@pubcrawl/queue';
-import { ACTIVE_CRAWL_STATUSES, crawlJobSchema, type CrawlStatus } from '@pubcrawl/schemas';
-import { Permanent, SessionExpired, toError, UpstreamError } from '@pubcrawl/tiktok';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { ACTIVE_CRAWL_STATUSES, type CrawlStatus } from '@pubcrawl/schemas';
+import { Permanent, QuotaWait, SessionExpired, toError, UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
+import { JobFailed, Rescheduled, type JobRun } from '../job-contract';
 import { completeCrawl, failCrawl, parkCrawlForReauth } from '../crawls/outcomes';
 import { runCrawlSegment, type SegmentSummary } from '../crawls/segment';
 import type { Processor } from './index';
@@ -11,7 +11,7 @@ import type { Processor } from './index';
 /** TikTok's paging depth cap: re-asking gets the same answer, so it is where the list ends for us. */
 const LIST_LIMIT_REACHED = '10404';
 
-type CrawlJobResult = SegmentSummary | { skipped: string };
+type CrawlJobResult = SegmentSummary | { skipped: string } | Rescheduled;
 
 /**
  * Both crawl queues. A job is one segment of one crawl, named `crawl-<id>-g<generation>-p<segment>`;
@@ -32,15 +32,15 @@ type CrawlJobResult = SegmentSummary | { skipped: string };
  *   one page (well inside SHUTDOWN_GRACE_MS 20 s) and the next segment is already enqueued.
  */
 export function createCrawlProcessor(context: WorkerContext): Processor<'crawl-followers' | 'crawl-hashtag'> {
-  return async (job, token) => {
-    const { crawlId } = crawlJobSchema.parse(job.data);
+  return async (run) => {
+    const { crawlId, generation, segment } = run.payload;
     const found = await findCrawl(context.db.db, crawlId);
     if (found === null || found.checkpoint === null) return { skipped: 'crawl not found' } satisfies CrawlJobResult;
     const { checkpoint } = found;
     if (!(ACTIVE_CRAWL_STATUSES as readonly CrawlStatus[]).includes(found.crawl.status)) return { skipped: `crawl is ${found.crawl.status}` } satisfies CrawlJobResult;
 
-    const current = crawlJobId(found.crawl, checkpoint.segmentPages);
-    if (job.id !== current) {
+    if (generation !== found.crawl.generation || segment !== checkpoint.segmentPages) {
+      const current = crawlJobId(found.crawl, checkpoint.segmentPages);
       // The current segment's job may be the one that is missing (a crash between handing over and
       // enqueueing): adding it is idempotent, and cheaper than waiting for the reconciler.
       await enqueueCrawl(context.queues, found.crawl, checkpoint.segmentPages);
@@ -50,21 +50,24 @@ export function createCrawlProcessor(context: WorkerContext): Processor<'crawl-f
     const crawl = await startCrawlRun(context.db.db, crawlId, found.crawl.generation);
     if (crawl === null) return { skipped: 'crawl left the queue' } satisfies CrawlJobResult;
     try {
-      return await runCrawlSegment(context, job, token, crawl, checkpoint);
+      return await runCrawlSegment(context, crawl, checkpoint);
     } catch (e) {
-      return handleCrawlError(context, job, crawl, toError(e));
+      return handleCrawlError(context, run, crawl, toError(e));
     }
   };
 }
 
-/** The error taxonomy decides: park on 428, fail on Permanent, retry Transient (fail on the last attempt). */
-async function handleCrawlError(context: WorkerContext, job: Job, crawl: CrawlRow, error: Error): Promise<CrawlJobResult> {
-  // A quota wait moved the job to delayed; BullMQ must see this error to leave it there.
-  if (error.name === 'DelayedError') throw error;
+/**
+ * The crawl's side of an error: park on 428, fail on Permanent, record the reason on the last
+ * attempt of anything else. The runner then does the job's side from the same error.
+ */
+async function handleCrawlError(context: WorkerContext, run: JobRun<'crawl-followers' | 'crawl-hashtag'>, crawl: CrawlRow, error: Error): Promise<CrawlJobResult> {
+  // Not a failure: the runner moves the job to delayed until the quota is back.
+  if (error instanceof QuotaWait) throw error;
 
   if (error instanceof SessionExpired && crawl.accountId !== null) {
     await parkCrawlForReauth(context, crawl, crawl.accountId, error.message);
-    return { skipped: 'parked: the account must be re-authorised' };
+    throw error;
   }
   if (error instanceof Permanent || error instanceof SessionExpired) {
     if (error.code === LIST_LIMIT_REACHED) {
@@ -73,13 +76,12 @@ async function handleCrawlError(context: WorkerContext, job: Job, crawl: CrawlRo
     }
     await failCrawl(context, crawl, error.code ?? 'permanent', error.message);
     // Failed in Redis too (for Bull Board), and never retried: the same request gets the same answer.
-    throw new UnrecoverableError(error.message);
+    throw new JobFailed(error.message);
   }
 
-  // Transient upstream errors and anything unexpected (Postgres restarting, a bug): BullMQ retries
-  // with backoff from the checkpoint. The last attempt records the reason on the crawl.
-  const attempts = job.opts.attempts ?? 1;
-  if (job.attemptsMade + 1 >= attempts) {
+  // Transient upstream errors and anything unexpected (Postgres restarting, a bug): the runner
+  // retries with backoff from the checkpoint. The last attempt records the reason on the crawl.
+  if (run.isLastAttempt) {
     try {
       await failCrawl(context, crawl, errorCode(error), error.message);
     } catch (e) {

@@ -1,13 +1,12 @@
-import { QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
-import type { Job } from 'bullmq';
+import { QUEUE_NAMES, type QueueName } from '@pubcrawl/schemas';
 import type { WorkerContext } from '../context';
+import type { Processor } from '../job-contract';
 import { createCrawlProcessor } from './crawl';
 import { createPublishProcessor } from './publish';
 import { createPublishStatusProcessor } from './publish-status';
 import { createWebhookProcessor } from './webhooks';
 
-/** A BullMQ processor whose payload type comes from the job catalog. */
-export type Processor<Name extends QueueName> = (job: Job<JobPayload<Name>>, token?: string) => Promise<unknown>;
+export type { Processor } from '../job-contract';
 
 export type ProcessorFactories = { [Name in QueueName]: (context: WorkerContext) => Processor<Name> };
 

@@ -1,33 +1,28 @@
 import { posts, type AccountRow, type PostRow } from '@pubcrawl/db';
-import { publishStatusJobSchema } from '@pubcrawl/schemas';
-import { accountScope, Permanent, RateLimited, SessionExpired, toError, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, toError, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
-import { endPost, jobGeneration, loadPostWithAccount, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
+import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
+import { endPost, loadPostWithAccount, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
 import type { Processor } from './index';
 
-type StatusJob = Job<{ postId: string }>;
+type StatusRun = JobRun<'publish-status'>;
 
 /**
  * Polls the provider for a submitted post until it is published or failed. ONE job per post and
- * generation (`status-<post>-<generation>`) re-schedules itself with moveToDelayed + DelayedError,
- * so polling never burns an attempt, the job id stays stable for the reconciler, and the schedule is
+ * generation (`status-<post>-<generation>`) re-schedules itself (`rescheduleAt`), so polling never
+ * burns an attempt, the job id stays stable for the reconciler, and the schedule is
  * bounded: PUBLISH_STATUS_FIRST_INTERVAL_MS doubling to PUBLISH_STATUS_MAX_INTERVAL_MS, and a
  * `status_timeout` failure once `pollDeadlineAt` (PUBLISH_STATUS_HORIZON after submission) passes.
  */
 export function createPublishStatusProcessor(context: WorkerContext): Processor<'publish-status'> {
-  return async (job, token) => {
-    const payload = publishStatusJobSchema.safeParse(job.data);
-    // Debris of lost Redis state (see the publish processor); the reconciler rebuilds the real job.
-    if (!payload.success) throw new UnrecoverableError(`invalid publish-status job payload: ${payload.error.message}`);
-    const { postId } = payload.data;
+  return async (run) => {
+    const { postId, generation } = run.payload;
     const loaded = await loadPostWithAccount(context.db.db, postId);
     if (loaded === null) return { skipped: 'post not found' };
     const { account } = loaded;
     let { post } = loaded;
-    const generation = jobGeneration(job.id);
-    if (generation !== null && generation !== post.generation) return { skipped: `stale generation ${generation}` };
+    if (generation !== post.generation) return { skipped: `stale generation ${generation}` };
     if (post.status !== 'processing') return { skipped: post.status };
     const { publishId } = post;
     if (publishId === null) {
@@ -40,12 +35,12 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
     }
     post = await ensureDeadline(context, post);
 
-    await waitForQuota(job, token, await context.limiter.acquire(context.posting.scopesFor('status', account.externalId)));
+    await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('status', account.externalId)));
     let status: PublishStatusResult;
     try {
       status = await context.posting.getStatus(account.externalId, publishId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
     } catch (caught) {
-      return handleStatusError(context, job, token, post, account, toError(caught));
+      return handleStatusError(context, run, post, account, toError(caught));
     }
 
     switch (status.status) {
@@ -68,7 +63,7 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
         return { failed: reason };
       }
       default:
-        return pollAgain(context, job, token, post, `still ${status.status}`);
+        return pollAgain(context, run, post, `still ${status.status}`);
     }
   };
 }
@@ -88,7 +83,7 @@ async function ensureDeadline(context: WorkerContext, post: PostRow): Promise<Po
  * The next poll, or `status_timeout` once the deadline has passed. The poll count is the job's own
  * `attemptsStarted` (each delayed wake-up is a start), so the interval doubles without any state.
  */
-async function pollAgain(context: WorkerContext, job: StatusJob, token: string | undefined, post: PostRow, why: string): Promise<unknown> {
+async function pollAgain(context: WorkerContext, run: StatusRun, post: PostRow, why: string): Promise<JobResult | Rescheduled> {
   const now = Date.now();
   const deadline = post.pollDeadlineAt?.getTime() ?? now;
   if (now >= deadline) {
@@ -98,24 +93,23 @@ async function pollAgain(context: WorkerContext, job: StatusJob, token: string |
     });
     return { failed: 'status_timeout' };
   }
-  const polls = Math.max(1, job.attemptsStarted);
+  const polls = Math.max(1, run.starts);
   const interval = Math.min(context.env.PUBLISH_STATUS_MAX_INTERVAL_MS, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS * 2 ** Math.min(polls, 30));
   // The last poll lands on the deadline itself, so a post that completes just in time still counts.
-  await job.moveToDelayed(Math.min(now + interval, deadline), token);
-  throw new DelayedError(`polling again: ${why}`);
+  return rescheduleAt(Math.min(now + interval, deadline), `polling again: ${why}`);
 }
 
-async function handleStatusError(context: WorkerContext, job: StatusJob, token: string | undefined, post: PostRow, account: AccountRow, error: Error): Promise<unknown> {
+async function handleStatusError(context: WorkerContext, run: StatusRun, post: PostRow, account: AccountRow, error: Error): Promise<JobResult | Rescheduled> {
   if (error instanceof RateLimited) {
     const scope = error.scope ?? accountScope('status', account.externalId);
     const waitMs = publishRetryAfterMs(error);
     await context.limiter.block(scope, waitMs);
-    return waitForQuota(job, token, { granted: false, waitMs, scope });
+    throw new QuotaWait(Date.now() + waitMs, scope, waitMs);
   }
   if (error instanceof SessionExpired) {
     // The publish id is kept: after reauthorize the post resumes polling, it is not re-sent.
     await parkForExpiredSession(context, post, ['processing'], account, error.message);
-    return { parked: 'session expired' };
+    throw error;
   }
   if (error instanceof Permanent) {
     await endPost(context, post, ['processing'], 'failed', { code: upstreamErrorCode(error), message: `the status of publish ${post.publishId ?? ''} cannot be read: ${error.message}` });
@@ -123,5 +117,5 @@ async function handleStatusError(context: WorkerContext, job: StatusJob, token: 
   }
   // Transient (and Ambiguous, which a GET cannot really be): the deadline bounds how long we keep asking.
   context.logger.warn({ err: error, postId: post.id }, 'status poll failed; polling again');
-  return pollAgain(context, job, token, post, error.message);
+  return pollAgain(context, run, post, error.message);
 }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { posts, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
-import { publishJobSchema } from '@pubcrawl/schemas';
 import {
   accountScope,
   Ambiguous,
   CreatePostResponse,
   Permanent,
+  QuotaWait,
   RateLimited,
   SessionExpired,
   toError,
@@ -14,15 +14,14 @@ import {
   waitForQuota,
   type CreatePostResult,
 } from '@pubcrawl/tiktok';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
+import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
 import {
   endPost,
   ensureStatusPoll,
   inFlightSettledAt,
-  jobGeneration,
   loadPostWithAccount,
   parkForExpiredSession,
   parkWithAccount,
@@ -46,26 +45,21 @@ import type { Processor } from './index';
  * goes back to `scheduled` (or parks) and may be sent again.
  */
 export function createPublishProcessor(context: WorkerContext): Processor<'publish'> {
-  return async (job, token) => {
-    const payload = publishJobSchema.safeParse(job.data);
-    // A job hash without a valid payload is debris of lost Redis state; the reconciler rebuilds the
-    // real job from Postgres, so this one is failed for good rather than retried.
-    if (!payload.success) throw new UnrecoverableError(`invalid publish job payload: ${payload.error.message}`);
-    const { postId } = payload.data;
+  return async (run) => {
+    const { postId, generation } = run.payload;
     const lane = publishLane(context);
     const loaded = await loadPostWithAccount(lane.db.db, postId);
     if (loaded === null) return { skipped: 'post not found' };
     const { post, account } = loaded;
     // A job of an older generation (an operator retried or the account was resumed since) must not
     // act: the current generation's own job does.
-    const generation = jobGeneration(job.id);
-    if (generation !== null && generation !== post.generation) return { skipped: `stale generation ${generation}` };
+    if (generation !== post.generation) return { skipped: `stale generation ${generation}` };
 
     switch (post.status) {
       case 'scheduled':
-        return submit(context, lane, job, token, post, account);
+        return submit(context, lane, run, post, account);
       case 'publishing':
-        return resolveInterrupted(context, lane.db.db, job, token, post);
+        return resolveInterrupted(context, lane.db.db, post);
       case 'processing':
         // A retry of a job that crashed after recording the publish id: skip straight to polling.
         await ensureStatusPoll(context, post, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
@@ -76,9 +70,9 @@ export function createPublishProcessor(context: WorkerContext): Processor<'publi
   };
 }
 
-type PublishJob = Job<{ postId: string }>;
+type PublishRun = JobRun<'publish'>;
 
-async function submit(context: WorkerContext, lane: PublishLane, job: PublishJob, token: string | undefined, post: PostRow, account: AccountRow): Promise<unknown> {
+async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun, post: PostRow, account: AccountRow): Promise<JobResult> {
   const db = lane.db.db;
   if (account.status !== 'active') {
     await parkWithAccount(context, post, ['scheduled'], db);
@@ -95,7 +89,7 @@ async function submit(context: WorkerContext, lane: PublishLane, job: PublishJob
     await endPost(context, post, ['scheduled'], 'failed', { code: 'invalid_request', message: built.message }, db);
     return { failed: 'invalid_request' };
   }
-  await waitForQuota(job, token, await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
+  await waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
 
   const claimed = await claim(db, post);
   if (claimed === null) return { skipped: 'post moved on before submission' };
@@ -105,7 +99,7 @@ async function submit(context: WorkerContext, lane: PublishLane, job: PublishJob
     // Bounded as a whole (not only per phase), so `inFlightSettledAt` is a true upper bound.
     result = await lane.posting.createPost(built.body, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
   } catch (caught) {
-    return handleRefusalOrUnknown(context, db, job, token, claimed, account, toError(caught));
+    return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
   return recordSubmitted(context, db, claimed, result);
 }
@@ -125,7 +119,7 @@ async function claim(db: Database, post: PostRow): Promise<PostRow | null> {
  * Records the provider's answer. Retried a few times, because losing this write after the provider
  * accepted the post turns a published post into an unconfirmed one.
  */
-async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed: PostRow, result: CreatePostResult): Promise<unknown> {
+async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed: PostRow, result: CreatePostResult): Promise<JobResult> {
   const parsed = CreatePostResponse.safeParse(result.raw);
   const publicUrl = parsed.success ? (parsed.data.data.public_post_url ?? null) : null;
   const to = publicUrl === null ? 'processing' : 'published';
@@ -198,17 +192,10 @@ async function writeSubmitted(
 
 /**
  * The provider did not accept the post. Which error class it is decides whether the request was
- * refused (safe to send again later) or may have been acted on (never re-sent).
+ * refused (safe to send again later) or may have been acted on (never re-sent). This records the
+ * post's side; the runner then does the job's (wait, retry, fail) from the same error.
  */
-async function handleRefusalOrUnknown(
-  context: WorkerContext,
-  db: Database,
-  job: PublishJob,
-  token: string | undefined,
-  claimed: PostRow,
-  account: AccountRow,
-  error: Error,
-): Promise<unknown> {
+async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run: PublishRun, claimed: PostRow, account: AccountRow, error: Error): Promise<JobResult> {
   // A refused request is not an attempt: the provider did nothing with it.
   const uncount = { attemptsDelta: -1, patch: { submittedAt: null } };
 
@@ -217,17 +204,17 @@ async function handleRefusalOrUnknown(
     const waitMs = publishRetryAfterMs(error);
     await context.limiter.block(scope, waitMs);
     await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'rate_limited', message: error.message, data: { retryAfterMs: waitMs }, ...uncount });
-    // Waits in `delayed` with attemptsMade unchanged, and never before the provider said to.
-    return waitForQuota(job, token, { granted: false, waitMs, scope });
+    // The runner leaves the job in `delayed`, attempts unspent, and never before the provider said to.
+    throw new QuotaWait(Date.now() + waitMs, scope, waitMs);
   }
 
   if (error instanceof SessionExpired) {
     await parkForExpiredSession(context, claimed, ['publishing'], account, error.message, uncount, db);
-    return { parked: 'session expired' };
+    throw error;
   }
 
   if (error instanceof Transient) {
-    const lastAttempt = claimed.attempts >= context.env.PUBLISH_ATTEMPTS || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = claimed.attempts >= context.env.PUBLISH_ATTEMPTS || run.isLastAttempt;
     const code = upstreamErrorCode(error);
     if (lastAttempt) {
       await endPost(context, claimed, ['publishing'], 'failed', { code, message: `gave up after ${claimed.attempts} attempts: ${error.message}` }, db);
@@ -245,7 +232,7 @@ async function handleRefusalOrUnknown(
   if (error instanceof Permanent) {
     const code = upstreamErrorCode(error);
     await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus } }, db);
-    return { failed: code };
+    throw error;
   }
 
   // Ambiguous, or something we did not expect from the call: either way the request may have
@@ -261,7 +248,7 @@ async function handleRefusalOrUnknown(
  * one, the call may be live in another process, so wait until it must have ended; after that the
  * outcome is unknown for good.
  */
-async function resolveInterrupted(context: WorkerContext, db: Database, job: PublishJob, token: string | undefined, post: PostRow): Promise<unknown> {
+async function resolveInterrupted(context: WorkerContext, db: Database, post: PostRow): Promise<JobResult | Rescheduled> {
   if (post.publishId !== null) {
     const row = await transitionPost(db, post.id, ['publishing'], 'processing', {
       code: 'submitted',
@@ -272,10 +259,7 @@ async function resolveInterrupted(context: WorkerContext, db: Database, job: Pub
     return { resumed: 'polling' };
   }
   const settledAt = inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS);
-  if (Date.now() < settledAt) {
-    await job.moveToDelayed(settledAt, token);
-    throw new DelayedError('a publish call for this post may still be in flight');
-  }
+  if (Date.now() < settledAt) return rescheduleAt(settledAt, 'a publish call for this post may still be in flight');
   await endPost(
     context,
     post,

@@ -47,10 +47,11 @@ export function verifyWebhookSignature(secret: string, header: string | undefine
 
 /** Posts one stored event to WEBHOOK_URL; any non-2xx is retried with backoff, and every attempt is recorded. */
 export function createWebhookProcessor(context: WorkerContext): Processor<'webhooks'> {
-  return async (job) => {
+  return async (run) => {
     const { db } = context.db;
-    const [delivery] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, job.data.deliveryId));
-    if (!delivery) throw new UnrecoverableError(`webhook delivery ${job.data.deliveryId} does not exist`);
+    const { deliveryId } = run.payload;
+    const [delivery] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
+    if (!delivery) throw new UnrecoverableError(`webhook delivery ${deliveryId} does not exist`);
     if (delivery.status === 'delivered') return { skipped: 'already delivered' };
 
     const secret = context.env.WEBHOOK_SECRET ?? '';
@@ -86,7 +87,7 @@ export function createWebhookProcessor(context: WorkerContext): Processor<'webho
       error = failure.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : failure.message;
     }
     const delivered = error === null;
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = run.isLastAttempt;
     await db.transaction(async (tx) => {
       await tx.insert(webhookAttempts).values({ deliveryId: delivery.id, attempt, statusCode, error, durationMs: Date.now() - started });
       await tx

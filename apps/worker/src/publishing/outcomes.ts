@@ -39,12 +39,6 @@ export async function loadPostWithAccount(executor: Executor, postId: string): P
   return row ?? null;
 }
 
-/** Job ids end in `-<generation>` (see @pubcrawl/queue jobIds); null for an id we did not make. */
-export function jobGeneration(jobId: string | undefined): number | null {
-  const match = jobId === undefined ? null : /-(\d+)$/.exec(jobId);
-  return match?.[1] === undefined ? null : Number(match[1]);
-}
-
 /**
  * Added to UPSTREAM_TIMEOUT_MS to get the longest a publish call can still be in flight after
  * `submittedAt`: the result transaction, pool waits, and clock skew between worker hosts.
