@@ -37,3 +37,5 @@ export { activeCrawlSegments, advanceCrawlSegment, cancelCrawl, finishCrawl, lis
 export { crawlItemsAfter, decodePositionCursor, encodePositionCursor, type CrawlItemRow } from './queries/crawl-items';
 export { deleteSchedule, enabledSchedules, enabledSchedulesDigest, findSchedule, findScheduleRun, fireSchedule, insertSchedule, listScheduleRuns, listSchedules, scheduleCrawlSpec, scheduleRunView, scheduleView, schedulesWithWaitingRuns, startWaitingRun, updateSchedule, type EnabledSchedule, type FireResult, type ScheduleRow, type ScheduleRunRow, type ScheduleTick, type ScheduleTrigger } from './queries/schedules';
 export { probePostgres } from './preflight';
+export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAccount } from './queries/publishing';
+export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';

@@ -1,6 +1,5 @@
-import { accounts, recordCrawlResolvedId, type CrawlRow } from '@pubcrawl/db';
+import { findAccount, recordCrawlResolvedId, type CrawlRow } from '@pubcrawl/db';
 import { toError, type CheckUserResult } from '@pubcrawl/tiktok';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { WorkerContext } from '../context';
 import type { CrawlSource } from './fetch-page';
@@ -64,8 +63,8 @@ async function loadAccountKey(
   context: WorkerContext,
   accountId: string,
 ): Promise<{ kind: 'key'; accountKey: string } | Extract<SourceResolution, { kind: 'reauth_required' | 'failed' }>> {
-  const [account] = await context.db.db.select().from(accounts).where(eq(accounts.id, accountId));
-  if (account === undefined) return { kind: 'failed', code: 'account_missing', message: `account ${accountId} no longer exists` };
+  const account = await findAccount(context.db.db, accountId);
+  if (account === null) return { kind: 'failed', code: 'account_missing', message: `account ${accountId} no longer exists` };
   // Already known to be expired: park without spending a request on a certain 428.
   if (account.status === 'reauth_required') {
     return { kind: 'reauth_required', accountId, reason: account.reauthReason ?? 'the account must be re-authorised' };

@@ -1,9 +1,8 @@
-import { posts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { findPostWithAccount, setMissingPollDeadline, type AccountRow, type PostRow } from '@pubcrawl/db';
 import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, toError, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
-import { endPost, loadPostWithAccount, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
+import { endPost, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
 import type { Processor } from './index';
 
 type StatusRun = JobRun<'publish-status'>;
@@ -18,7 +17,7 @@ type StatusRun = JobRun<'publish-status'>;
 export function createPublishStatusProcessor(context: WorkerContext): Processor<'publish-status'> {
   return async (run) => {
     const { postId, generation } = run.payload;
-    const loaded = await loadPostWithAccount(context.db.db, postId);
+    const loaded = await findPostWithAccount(context.db.db, postId);
     if (loaded === null) return { skipped: 'post not found' };
     const { account } = loaded;
     let { post } = loaded;
@@ -71,12 +70,7 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
 /** Posts resumed after a reauthorize come back without a deadline: the parked time does not count. */
 async function ensureDeadline(context: WorkerContext, post: PostRow): Promise<PostRow> {
   if (post.pollDeadlineAt !== null) return post;
-  const [row] = await context.db.db
-    .update(posts)
-    .set({ pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) })
-    .where(and(eq(posts.id, post.id), isNull(posts.pollDeadlineAt)))
-    .returning();
-  return row ?? post;
+  return (await setMissingPollDeadline(context.db.db, post.id, new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON))) ?? post;
 }
 
 /**

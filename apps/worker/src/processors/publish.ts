@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { posts, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
+import { findPostWithAccount, lockPost, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
 import {
   accountScope,
   Ambiguous,
@@ -14,7 +14,6 @@ import {
   waitForQuota,
   type CreatePostResult,
 } from '@pubcrawl/tiktok';
-import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
@@ -22,7 +21,6 @@ import {
   endPost,
   ensureStatusPoll,
   inFlightSettledAt,
-  loadPostWithAccount,
   parkForExpiredSession,
   parkWithAccount,
   publishRetryAfterMs,
@@ -48,7 +46,7 @@ export function createPublishProcessor(context: WorkerContext): Processor<'publi
   return async (run) => {
     const { postId, generation } = run.payload;
     const lane = publishLane(context);
-    const loaded = await loadPostWithAccount(lane.db.db, postId);
+    const loaded = await findPostWithAccount(lane.db.db, postId);
     if (loaded === null) return { skipped: 'post not found' };
     const { post, account } = loaded;
     // A job of an older generation (an operator retried or the account was resumed since) must not
@@ -177,9 +175,9 @@ async function writeSubmitted(
     if (row !== null) {
       return { row, delivery: await recordPostWebhook(tx, row, context.env.WEBHOOK_URL) };
     }
-    const [current] = await tx.select().from(posts).where(eq(posts.id, claimed.id)).for('update');
+    const current = await lockPost(tx, claimed.id);
     // Our own earlier attempt at this write committed after all (its connection broke after COMMIT).
-    if (current === undefined || current.publishId === result.publishId) return { row: current ?? null, delivery: null };
+    if (current === null || current.publishId === result.publishId) return { row: current, delivery: null };
     // An operator retried (or cancelled) the post meanwhile. Keep the fact on its timeline.
     await recordPostNote(tx, current, {
       code: 'late_publish_id',

@@ -1,9 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { webhookAttempts, webhookDeliveries } from '@pubcrawl/db';
+import { findWebhookDelivery, recordWebhookAttempt } from '@pubcrawl/db';
 import { toError } from '@pubcrawl/tiktok';
-import { UnrecoverableError } from 'bullmq';
-import { eq, sql } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
+import { JobFailed } from '../job-contract';
 import type { Processor } from './index';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -50,8 +49,8 @@ export function createWebhookProcessor(context: WorkerContext): Processor<'webho
   return async (run) => {
     const { db } = context.db;
     const { deliveryId } = run.payload;
-    const [delivery] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
-    if (!delivery) throw new UnrecoverableError(`webhook delivery ${deliveryId} does not exist`);
+    const delivery = await findWebhookDelivery(db, deliveryId);
+    if (delivery === null) throw new JobFailed(`webhook delivery ${deliveryId} does not exist`);
     if (delivery.status === 'delivered') return { skipped: 'already delivered' };
 
     const secret = context.env.WEBHOOK_SECRET ?? '';
@@ -87,20 +86,7 @@ export function createWebhookProcessor(context: WorkerContext): Processor<'webho
       error = failure.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : failure.message;
     }
     const delivered = error === null;
-    const lastAttempt = run.isLastAttempt;
-    await db.transaction(async (tx) => {
-      await tx.insert(webhookAttempts).values({ deliveryId: delivery.id, attempt, statusCode, error, durationMs: Date.now() - started });
-      await tx
-        .update(webhookDeliveries)
-        .set({
-          attempts: sql`${webhookDeliveries.attempts} + 1`,
-          lastStatusCode: statusCode,
-          lastError: error,
-          status: delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending',
-          deliveredAt: delivered ? new Date() : null,
-        })
-        .where(eq(webhookDeliveries.id, delivery.id));
-    });
+    await recordWebhookAttempt(db, delivery.id, { attempt, statusCode, error, durationMs: Date.now() - started, lastAttempt: run.isLastAttempt });
     if (!delivered) throw new Error(`webhook delivery failed: ${error}`);
     return { statusCode };
   };

@@ -1,16 +1,13 @@
 import {
   accountReauthDedupeKey,
-  accounts,
   accountView,
   markAccountReauthRequired,
   parkScheduledPosts,
-  posts,
   postWebhookKey,
   recordPostWebhook,
   transitionPost,
   type AccountRow,
   type Database,
-  type Executor,
   type PostPatch,
   type PostRow,
   type TransitionDetails,
@@ -18,7 +15,6 @@ import {
 import { enqueuePublishStatus } from '@pubcrawl/queue';
 import type { PostStatus } from '@pubcrawl/schemas';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
-import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
 
@@ -29,15 +25,6 @@ import { dispatchEvents, recordEvent } from '../events';
  * nothing was written.
  */
 
-export interface PostWithAccount {
-  post: PostRow;
-  account: AccountRow;
-}
-
-export async function loadPostWithAccount(executor: Executor, postId: string): Promise<PostWithAccount | null> {
-  const [row] = await executor.select({ post: posts, account: accounts }).from(posts).innerJoin(accounts, eq(accounts.id, posts.accountId)).where(eq(posts.id, postId));
-  return row ?? null;
-}
 
 /**
  * Added to UPSTREAM_TIMEOUT_MS to get the longest a publish call can still be in flight after
