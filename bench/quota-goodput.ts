@@ -23,9 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { commonEnv, loadEnv } from '@pubcrawl/config';
+import { commonEnvFields, DEFAULT_REDIS_URL, loadEnv } from '@pubcrawl/config';
 import { startSandbox } from '@pubcrawl/sandbox';
-import { FixedWindowQuotaLimiter, QuotaLimiter, RateLimited, TikApiClient, toError, waitForTurn, type QuotaGate } from '@pubcrawl/tiktok';
+import { QuotaLimiter, RateLimited, TikApiClient, toError, waitForTurn, type QuotaGate } from '@pubcrawl/tiktok';
+import { FixedWindowQuotaLimiter } from './lib/fixed-window-limiter';
 
 const QUOTA_PER_SECOND = 50;
 const PROCESSES = 4;
@@ -94,7 +95,7 @@ async function runParent(): Promise<void> {
   if (!(seconds > 0 && seconds <= 600)) throw new Error('--seconds must be in (0, 600]');
   const modes = (values.modes ?? '').split(',').map((mode) => z.enum(MODES).parse(mode.trim()));
   const workloads = (values.workloads ?? '').split(',').map((workload) => z.enum(WORKLOADS).parse(workload.trim()));
-  const { REDIS_URL } = loadEnv(commonEnv.pick({ REDIS_URL: true }));
+  const { REDIS_URL = DEFAULT_REDIS_URL } = loadEnv(commonEnvFields.pick({ REDIS_URL: true }));
 
   console.log(`quota goodput: ${PROCESSES} processes, one API key, one limiter prefix, Q = ${QUOTA_PER_SECOND}/s, ${seconds} s per row`);
   const rows: Array<Record<string, string>> = [];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commaList, port } from './fields';
+import { checkRedisTopology, redisEnvFields } from './redis-topology';
 
 const postgresUrl = z
   .string()
@@ -13,23 +14,16 @@ const postgresUrl = z
   }, 'must be a postgres:// URL')
   .default('postgres://postgres@127.0.0.1:5432/pubcrawl');
 
-const redisUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'redis:' || url.protocol === 'rediss:';
-    } catch {
-      return false;
-    }
-  }, 'must be a redis:// or rediss:// URL')
-  .default('redis://127.0.0.1:6379');
-
-/** Variables every pubcrawl process understands. */
-export const commonEnv = z.object({
+/**
+ * Variables every pubcrawl process understands, without the cross-variable rules: zod refuses to
+ * `.pick()` from a refined object, so a schema that needs only a few of these picks from here.
+ * Picking any Redis variable means applying `checkRedisTopology` too.
+ */
+export const commonEnvFields = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: postgresUrl,
-  REDIS_URL: redisUrl,
+  /** One of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; see redis-topology.ts and `redisTopology(env)`. */
+  ...redisEnvFields,
   /** The braces make every queue key share one Redis Cluster hash slot, which BullMQ requires. */
   QUEUE_PREFIX: z.string().min(1).default('{pubcrawl}'),
   PORT: port(3000),
@@ -42,6 +36,12 @@ export const commonEnv = z.object({
     .refine((value) => decodeKey(value) !== null, 'must be 32 bytes as 64 hex characters or base64')
     .optional(),
 });
+
+/**
+ * Every process's schema extends this one (`.extend` keeps the refinement, so each of them refuses
+ * two Redis topologies at once or a sentinel list without its master name).
+ */
+export const commonEnv = commonEnvFields.superRefine(checkRedisTopology);
 export type CommonEnv = z.infer<typeof commonEnv>;
 
 function decodeKey(value: string): Buffer | null {

@@ -1,5 +1,20 @@
 export { ConfigError, parseEnv, loadEnv, formatConfigError } from './parse';
-export { commonEnv, upstreamEnv, decodeKey, type CommonEnv, type UpstreamEnv, resolveUpstreams, type Upstreams } from './common';
+export { commonEnv, commonEnvFields, upstreamEnv, decodeKey, type CommonEnv, type UpstreamEnv, resolveUpstreams, type Upstreams } from './common';
+export {
+  DEFAULT_REDIS_URL,
+  REDIS_TOPOLOGY_VARIABLE,
+  checkRedisTopology,
+  endpointAddress,
+  hashTag,
+  redisEnv,
+  redisEnvFields,
+  redisTopology,
+  redisTopologyEnv,
+  type RedisEndpoint,
+  type RedisEnv,
+  type RedisTopology,
+  type RedisTopologyKind,
+} from './redis-topology';
 export { booleanFlag, commaList, port, durationMs } from './fields';
 export { CREDENTIALS_KEY_HINT, derivedCredentialsKeyWarning, requireCredentialsKeyInProduction } from './secrets';
 export {

@@ -7,7 +7,6 @@ describe('parseEnv', () => {
     const env = parseEnv(commonEnv, {});
     expect(env).toMatchObject({
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/pubcrawl',
-      REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: '{pubcrawl}',
       PORT: 3000,
       SANDBOX_PORT: 4010,

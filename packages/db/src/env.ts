@@ -1,4 +1,5 @@
-import { commonEnv } from '@pubcrawl/config';
+import { commonEnvFields } from '@pubcrawl/config';
 
-export const migrateEnvSchema = commonEnv.pick({ DATABASE_URL: true });
+// From the unrefined fields: zod cannot pick from commonEnv, which carries the Redis topology rule.
+export const migrateEnvSchema = commonEnvFields.pick({ DATABASE_URL: true });
 export const migrateEnvSource = process.env;
