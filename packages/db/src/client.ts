@@ -63,6 +63,11 @@ export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
     Client: ExactTimestampClient,
     connectionString: url,
     max: options.max ?? 10,
+    // A startup parameter, never a SET: PgBouncer tracks application_name itself (as it does
+    // client_encoding, DateStyle and TimeZone) and sets it on whichever server connection it lends
+    // this client. Session state set any other way (SET, set_config(..., false), `options=-c ...`)
+    // stays on a server connection that transaction pooling hands to other clients; anything a
+    // query needs for longer than a statement belongs in a transaction, with SET LOCAL.
     application_name: options.applicationName ?? 'pubcrawl',
     // A dead database must surface as an error, not as a request that waits forever.
     connectionTimeoutMillis: 5_000,

@@ -65,26 +65,45 @@ async function countApplied(client: pg.Client): Promise<number> {
   return Number(result.rows[0]?.count ?? 0);
 }
 
+/** The advisory lock key concurrent migrators of one database queue on (locks are per database). */
+const MIGRATION_LOCK = 'pubcrawl:migrate';
+
 /**
  * Creates the database if needed and applies pending migrations. Running it twice is a no-op.
- * A transaction-scoped advisory lock serialises concurrent migrators (several workers starting at
- * once), so none of them sees a half-applied schema.
+ *
+ * Concurrent migrators (several workers starting at once) queue on a transaction-scoped advisory
+ * lock, so none of them sees a half-applied schema. It must be transaction-scoped: behind PgBouncer
+ * in transaction pooling, a session lock (`pg_advisory_lock`) is taken on whichever server
+ * connection ran that one statement, the unlock may run on another (a warning, not an error), and
+ * the lock stays on the first connection for the next client that happens to get it, so the next
+ * migrator waits forever, or worse, re-enters it.
+ *
+ * So everything runs in one transaction that takes the lock first: drizzle's bookkeeping (its schema,
+ * table and "last applied" read) as well as the migrations. drizzle opens its own transaction for the
+ * migrations with a plain `begin`; inside ours, Postgres answers that with a warning and carries on,
+ * and drizzle's `commit`, its last statement, commits ours, lock release included; our own `commit`
+ * after it then finds no transaction (another warning). Were drizzle to use a savepoint or no
+ * transaction instead, ours would still cover all of its work and our `commit` would end it.
  */
 export async function migrateDatabase(url: string, folder: string = MIGRATIONS_FOLDER): Promise<MigrationResult> {
   const createdDatabase = await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    // Postgres NOTICEs such as "schema drizzle already exists, skipping" are noise on every run.
+    // NOTICEs and WARNINGs such as "schema drizzle already exists, skipping" and "there is already a
+    // transaction in progress" (see above) are noise on every run.
     client.on('notice', () => undefined);
-    await client.query('select pg_advisory_lock(hashtext($1))', ['pubcrawl:migrate']);
+    await client.query('begin');
     try {
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
       const before = await countApplied(client);
       await migrate(drizzle(client), { migrationsFolder: folder });
+      await client.query('commit');
       const after = await countApplied(client);
       return { createdDatabase, applied: after - before, total: after };
-    } finally {
-      await client.query('select pg_advisory_unlock(hashtext($1))', ['pubcrawl:migrate']);
+    } catch (caught) {
+      await client.query('rollback').catch(() => undefined);
+      throw caught;
     }
   } finally {
     await client.end();

@@ -36,6 +36,9 @@ async function templateName(): Promise<string> {
 export async function ensureTemplateDatabase(serverUrl: string): Promise<string> {
   const name = await templateName();
   return withAdmin(serverUrl, async (admin) => {
+    // A session lock, unlike the migrator's: CREATE/ALTER DATABASE cannot run in a transaction, so
+    // none could hold an xact lock across them. Safe because `serverUrl` is the Postgres server
+    // itself; this one connection is never behind a transaction-pooling PgBouncer.
     await admin.query('select pg_advisory_lock(hashtext($1))', ['pubcrawl:test-template']);
     try {
       const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
