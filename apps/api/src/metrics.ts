@@ -8,7 +8,8 @@ import type { AuthFailureLimiter } from './rate-limits';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 
-const JOB_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'paused', 'prioritized', 'waiting-children'] as const;
+// BullMQ 6 has no 'paused' job state: a paused queue's jobs stay in 'waiting'.
+const JOB_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
 
 function splitField(field: string): string[] {
   return field.split(FIELD_SEPARATOR);

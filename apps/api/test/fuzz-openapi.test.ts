@@ -283,7 +283,7 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
       );
       let jobs = 0;
       for (const queue of Object.values(api.queues)) {
-        const counts = await queue.getJobCounts('active', 'completed', 'delayed', 'failed', 'paused', 'prioritized', 'waiting', 'waiting-children');
+        const counts = await queue.getJobCounts('active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children');
         jobs += Object.values(counts).reduce((sum, value) => sum + value, 0);
       }
       return `${rows[0]?.total ?? '?'} rows, ${jobs} jobs`;

@@ -49,7 +49,7 @@ export async function tableCount(api: TestApi, table: 'posts' | 'post_events' | 
 export async function jobCount(api: TestApi): Promise<number> {
   let total = 0;
   for (const queue of Object.values(api.queues)) {
-    const counts = await queue.getJobCounts('active', 'completed', 'delayed', 'failed', 'paused', 'prioritized', 'waiting', 'waiting-children');
+    const counts = await queue.getJobCounts('active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children');
     total += Object.values(counts).reduce((sum, value) => sum + value, 0);
   }
   return total;
