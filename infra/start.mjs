@@ -154,11 +154,12 @@ setInterval(() => {
  * because that is where those packages resolve; it prints its own one line per unreachable service.
  */
 const PREFLIGHT_SCRIPT = `
-import { commonEnv, loadEnv, preflight } from '@pubcrawl/config';
+import { commonEnvFields, loadEnv, preflight, redisEnv, redisTopology } from '@pubcrawl/config';
 import { probePostgres } from '@pubcrawl/db';
 import { probeRedis } from '@pubcrawl/queue';
-const env = loadEnv(commonEnv.pick({ DATABASE_URL: true, REDIS_URL: true }));
-await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)], { prefix: 'pnpm start' });
+const env = loadEnv(commonEnvFields.pick({ DATABASE_URL: true }));
+const redis = redisTopology(loadEnv(redisEnv));
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(redis)], { prefix: 'pnpm start' });
 `;
 
 await main();

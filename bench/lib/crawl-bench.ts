@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { commonEnv, loadEnv } from '@pubcrawl/config';
+import { commonEnvFields, DEFAULT_REDIS_URL, loadEnv } from '@pubcrawl/config';
 import { createDb, findCrawl, insertCrawl, type CrawlCheckpointRow, type CrawlRow, type DbHandle } from '@pubcrawl/db';
 import { closeQueues, createQueues, createRedisConnection, enqueueCrawl, type Queues } from '@pubcrawl/queue';
 import { startSandbox, type RunningSandbox, type SandboxConfig } from '@pubcrawl/sandbox';
@@ -22,8 +22,8 @@ export const API_KEY = 'bench-crawl-key';
 
 /** Postgres server (a scratch database is created on it) and Redis, from DATABASE_URL / REDIS_URL. */
 export function benchServices(): { serverUrl: string; redisUrl: string } {
-  const env = loadEnv(commonEnv.pick({ REDIS_URL: true }).extend({ DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres') }));
-  return { serverUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL };
+  const env = loadEnv(commonEnvFields.pick({ REDIS_URL: true }).extend({ DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/postgres') }));
+  return { serverUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL };
 }
 
 export interface BenchWorld {
@@ -48,7 +48,7 @@ export async function withBenchWorld<T>(sandboxConfig: Partial<SandboxConfig>, f
     const database = await freshMigratedDatabase(serverUrl, 'pubcrawl_bench');
     cleanups.push(() => database.cleanup());
     const prefix = `{bench-${randomUUID()}}`;
-    const redis = createRedisConnection(redisUrl);
+    const redis = createRedisConnection({ kind: 'standalone', url: redisUrl });
     cleanups.push(async () => {
       await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();

@@ -1,7 +1,6 @@
 import type { DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
-import type { Queues } from '@pubcrawl/queue';
-import type { Redis } from 'ioredis';
+import type { Queues, RedisConnection } from '@pubcrawl/queue';
 import type { ApiEnv } from './env';
 
 /** Everything a route needs, built once in main.ts (or by a test) and handed to buildServer. */
@@ -9,6 +8,7 @@ export interface ApiContext {
   env: ApiEnv;
   logger: Logger;
   db: DbHandle;
-  redis: Redis;
+  /** Standalone, Sentinel or Cluster, as configured. */
+  redis: RedisConnection;
   queues: Queues;
 }

@@ -1,20 +1,21 @@
-import { derivedCredentialsKeyWarning, loadEnv, preflight } from '@pubcrawl/config';
+import { derivedCredentialsKeyWarning, loadEnv, preflight, redisTopology } from '@pubcrawl/config';
 import { createDb, probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
+import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
 import { buildServer } from './server';
 
 const env = loadEnv(apiEnvSchema, apiEnvSource);
+const topology = redisTopology(env);
 // Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
-await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(topology)]);
 const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
 if (env.API_KEYS.length === 0) logger.warn('API_KEYS is empty: every /v1 request will be refused with 401');
 const derivedKeyWarning = derivedCredentialsKeyWarning(env);
 if (derivedKeyWarning !== null) logger.warn(derivedKeyWarning);
 
 const db = createDb(env.DATABASE_URL, { applicationName: 'pubcrawl-api' });
-const redis = createRedisConnection(env.REDIS_URL);
+const redis = createRedisConnection(topology, { connectionName: 'pubcrawl-api' });
 const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 const app = await buildServer({ env, logger, db, redis, queues });
 
@@ -22,7 +23,7 @@ exitOnSignal(logger, async (signal) => {
   logger.info({ signal }, 'shutting down');
   await app.close();
   await closeQueues(queues);
-  await redis.quit();
+  await closeRedisConnection(redis);
   await db.close();
 });
 

@@ -24,7 +24,7 @@ const runnable = existsSync(CHROMIUM_PATH) || Boolean(process.env.CI);
 
 /** Runs one publish job through a throwaway worker whose processor always throws FAILURE. */
 async function failOnePublishJob(api: TestApi, jobId: string): Promise<void> {
-  const connection = createRedisConnection(api.env.REDIS_URL);
+  const connection = createRedisConnection(api.redisTopology);
   const worker = new Worker(
     QUEUE_NAMES.publish,
     async () => {

@@ -1,12 +1,11 @@
-import { parseEnv } from '@pubcrawl/config';
+import { parseEnv, redisTopology, type RedisTopology } from '@pubcrawl/config';
 import { createDb, type DbHandle } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
+import { closeQueues, createQueues, createRedisConnection, type Queues, type RedisConnection } from '@pubcrawl/queue';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
 import type { QueueName } from '@pubcrawl/schemas';
-import { testDatabase, testRedis, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
+import { createTopologyTestRedis, testDatabase, testRedis, type TestDatabase, type TopologyTestRedis } from '@pubcrawl/testing';
 import { createWorkerContext, startWorkers, workerEnvSchema, type WorkerContext } from '@pubcrawl/worker';
-import type { Redis } from 'ioredis';
 import type { App } from '../src/app-type';
 import type { ApiContext } from '../src/context';
 import { apiEnvSchema, type ApiEnv } from '../src/env';
@@ -19,21 +18,28 @@ export interface TestApi {
   context: ApiContext;
   env: ApiEnv;
   db: DbHandle;
-  redis: Redis;
+  /** The Redis this API (and `startApiWorkers`) talks to: the shared server unless a test chose one. */
+  redisTopology: RedisTopology;
+  redis: RedisConnection;
   queues: Queues;
   database: TestDatabase;
-  testRedis: TestRedis;
+  testRedis: TopologyTestRedis;
   auth: { authorization: string };
   close(): Promise<void>;
 }
 
+export interface TestApiOptions {
+  /** A Redis of the test's own (a local Cluster or Sentinel deployment). Default: the shared server. */
+  redis?: RedisTopology;
+}
+
 /** The real server on this file's own database and key prefix, driven through `app.inject`. */
-export async function startTestApi(envOverrides: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(envOverrides: Record<string, string> = {}, options: TestApiOptions = {}): Promise<TestApi> {
   const database = await testDatabase();
-  const redisFixture = await testRedis();
+  const redisFixture = options.redis === undefined ? await testRedis() : await createTopologyTestRedis(options.redis);
   const env = parseEnv(apiEnvSchema, {
     DATABASE_URL: database.url,
-    REDIS_URL: redisFixture.url,
+    ...redisFixture.env,
     QUEUE_PREFIX: redisFixture.prefix,
     API_KEYS: `${TEST_API_KEY},second-key`,
     LOG_LEVEL: 'silent',
@@ -41,7 +47,8 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
   });
   const logger = createLogger({ name: 'api-test', level: env.LOG_LEVEL, pretty: false });
   const db = createDb(env.DATABASE_URL, { max: 5 });
-  const redis = createRedisConnection(env.REDIS_URL);
+  const topology = redisTopology(env);
+  const redis = createRedisConnection(topology);
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
   // BullMQ checks the Redis version on a queue's first use; a test that closes before that check
   // answers would see it rejected, unhandled, as "Connection is closed".
@@ -54,6 +61,7 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
     context,
     env,
     db,
+    redisTopology: topology,
     redis,
     queues,
     database,
@@ -82,7 +90,7 @@ export interface ApiWorkers {
 export function startApiWorkers(api: TestApi, sandbox: RunningSandbox, queues: readonly QueueName[], overrides: Record<string, string> = {}): ApiWorkers {
   const env = parseEnv(workerEnvSchema, {
     DATABASE_URL: api.env.DATABASE_URL,
-    REDIS_URL: api.env.REDIS_URL,
+    ...api.testRedis.env,
     QUEUE_PREFIX: api.env.QUEUE_PREFIX,
     TIKAPI_BASE_URL: sandbox.url,
     TIKAPI_API_KEY: 'test-tikapi-key',

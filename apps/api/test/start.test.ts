@@ -45,7 +45,7 @@ describe('pnpm start', () => {
 
   beforeAll(async () => {
     redis = await testRedis();
-    connection = createRedisConnection(redis.url);
+    connection = createRedisConnection(redis.topology);
     queues = createQueues({ connection, prefix: redis.prefix });
   });
   afterAll(async () => {

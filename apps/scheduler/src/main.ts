@@ -1,4 +1,4 @@
-import { loadEnv, preflight } from '@pubcrawl/config';
+import { loadEnv, preflight, redisTopology } from '@pubcrawl/config';
 import { probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { probeRedis } from '@pubcrawl/queue';
@@ -7,7 +7,7 @@ import { startScheduler } from './scheduler';
 
 const env = loadEnv(schedulerEnvSchema, schedulerEnvSource);
 // Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
-await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(redisTopology(env))]);
 const logger = createLogger({ name: 'scheduler', level: env.LOG_LEVEL });
 const scheduler = startScheduler({ env, logger });
 

@@ -10,7 +10,8 @@ import {
   type ScheduleTick,
 } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection, enqueueCrawl } from '@pubcrawl/queue';
+import { redisTopology } from '@pubcrawl/config';
+import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, enqueueCrawl } from '@pubcrawl/queue';
 import { compileCron, type CronSchedule } from '@pubcrawl/schemas';
 import { createTask, type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import { missedTickToCatchUp } from './catch-up';
@@ -104,7 +105,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function startScheduler(options: StartSchedulerOptions): RunningScheduler {
   const { env, logger } = options;
   const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'pubcrawl-scheduler' });
-  const redis = createRedisConnection(env.REDIS_URL);
+  const redis = createRedisConnection(redisTopology(env), { connectionName: 'pubcrawl-scheduler' });
   redis.on('error', (caught: unknown) => logger.debug({ err: asError(caught) }, 'redis connection error'));
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 
@@ -284,7 +285,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
         registrations.clear();
         await atMost(Promise.all([...inFlight]), env.SCHEDULER_SHUTDOWN_GRACE_MS);
         await closeQueues(queues).catch((caught: unknown) => logger.warn({ err: asError(caught) }, 'closing queues failed'));
-        await redis.quit().catch(() => redis.disconnect());
+        await closeRedisConnection(redis);
         await db.close();
       })();
       return stopping;

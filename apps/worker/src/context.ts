@@ -1,9 +1,8 @@
-import { resolveUpstreams } from '@pubcrawl/config';
+import { redisTopology, resolveUpstreams, type RedisTopology } from '@pubcrawl/config';
 import { createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
-import { closeQueues, createQueues, createRedisConnection, MetricsRecorder, type Queues } from '@pubcrawl/queue';
+import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, MetricsRecorder, type Queues, type RedisConnection } from '@pubcrawl/queue';
 import { hashApiKey, PostingClient, QuotaLimiter, TikApiClient, type QuotaGate, type QuotaScope, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
-import type { Redis } from 'ioredis';
 import type { WorkerEnv } from './env';
 
 /** Everything a processor needs. Built once per process; closed once on shutdown. */
@@ -11,8 +10,10 @@ export interface WorkerContext {
   env: WorkerEnv;
   logger: Logger;
   db: DbHandle;
-  /** BullMQ connection for queues (producers) in this process. */
-  redis: Redis;
+  /** The Redis every connection of this process goes to; each BullMQ Worker opens its own on it. */
+  redisTopology: RedisTopology;
+  /** BullMQ connection for queues (producers), the limiter and metrics in this process. */
+  redis: RedisConnection;
   queues: Queues;
   tikapi: TikApiClient;
   posting: PostingClient;
@@ -41,7 +42,8 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     max: Math.max(10, env.CRAWL_CONCURRENCY + Math.ceil((env.PUBLISH_STATUS_CONCURRENCY + env.WEBHOOK_CONCURRENCY) / 4) + 2),
     applicationName: 'pubcrawl-worker',
   });
-  const redis = createRedisConnection(env.REDIS_URL);
+  const topology = redisTopology(env);
+  const redis = createRedisConnection(topology, { connectionName: 'pubcrawl-worker' });
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
   const metrics = new MetricsRecorder(redis, env.QUEUE_PREFIX);
   const onUpstreamResponse = new Set<(info: UpstreamResponseInfo) => void>([
@@ -106,6 +108,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     env,
     logger,
     db,
+    redisTopology: topology,
     redis,
     queues,
     tikapi,
@@ -125,7 +128,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
       await limiter.close();
       await metrics.close();
       await closeQueues(queues);
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedisConnection(redis);
       await db.close();
     },
   };

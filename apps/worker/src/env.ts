@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
-export const workerEnvSchema = commonEnv.extend(upstreamEnv.shape).extend({
+// safeExtend: commonEnv carries the Redis topology refinement, and zod refuses `.extend` over its
+// keys (upstreamEnv repeats SANDBOX_PORT) on a refined object.
+export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).extend({
   /** Jobs each worker process runs at once, per queue. Quota, not CPU, is the usual bottleneck. */
   PUBLISH_CONCURRENCY: count(20),
   PUBLISH_STATUS_CONCURRENCY: count(20),

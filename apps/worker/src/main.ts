@@ -1,4 +1,4 @@
-import { derivedCredentialsKeyWarning, loadEnv, preflight } from '@pubcrawl/config';
+import { derivedCredentialsKeyWarning, loadEnv, preflight, redisTopology } from '@pubcrawl/config';
 import { probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { probeRedis } from '@pubcrawl/queue';
@@ -9,7 +9,7 @@ import { startWorkers } from './runner';
 
 const env = loadEnv(workerEnvSchema, workerEnvSource);
 // Before any connection exists: an unreachable service is one line and exit 1, not a reconnect storm.
-await preflight([probePostgres(env.DATABASE_URL), probeRedis(env.REDIS_URL)]);
+await preflight([probePostgres(env.DATABASE_URL), probeRedis(redisTopology(env))]);
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 const derivedKeyWarning = derivedCredentialsKeyWarning(env);
 if (derivedKeyWarning !== null) logger.warn(derivedKeyWarning);

@@ -128,7 +128,7 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
     };
     const worker = new Worker(queue, processor, {
       // Blocking commands need a connection of their own per worker.
-      connection: createRedisConnection(context.env.REDIS_URL),
+      connection: createRedisConnection(context.redisTopology, { connectionName: `pubcrawl-worker-${queue}` }),
       prefix: context.env.QUEUE_PREFIX,
       concurrency: concurrencyFor(context, queue),
       lockDuration: context.env.JOB_LOCK_DURATION_MS,

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseEnv } from '@pubcrawl/config';
+import { parseEnv, type RedisTopology } from '@pubcrawl/config';
 import { createLogger } from '@pubcrawl/logger';
 import type { SandboxConfig } from '@pubcrawl/sandbox';
-import { testDatabase, testRedis, testSandbox, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
+import { createTopologyTestRedis, testDatabase, testRedis, testSandbox, type TestDatabase, type TopologyTestRedis } from '@pubcrawl/testing';
 import { createWorkerContext, type WorkerContext } from '../src/context';
 import { workerEnvSchema, type WorkerEnv } from '../src/env';
 import { startWorkers, type RunningWorkers } from '../src/runner';
@@ -12,7 +12,7 @@ type RunningSandbox = Awaited<ReturnType<typeof testSandbox>>;
 
 export interface WorkerHarness {
   database: TestDatabase;
-  redis: TestRedis;
+  redis: TopologyTestRedis;
   sandbox: RunningSandbox;
   /** Environment for this test's services: pass to in-process contexts and to child processes. */
   env: Record<string, string>;
@@ -32,14 +32,16 @@ export const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.ur
  * One test file's private world: its own database, key prefix and sandbox, and the environment
  * that points a worker at them. Everything is torn down by `close`.
  */
-export async function startWorkerHarness(options: { sandbox?: Partial<SandboxConfig>; env?: Record<string, string> } = {}): Promise<WorkerHarness> {
+export async function startWorkerHarness(
+  options: { sandbox?: Partial<SandboxConfig>; env?: Record<string, string>; /** Default: the shared standalone server. */ redis?: RedisTopology } = {},
+): Promise<WorkerHarness> {
   const database = await testDatabase();
-  const redis = await testRedis();
+  const redis = options.redis === undefined ? await testRedis() : await createTopologyTestRedis(options.redis);
   const sandbox = await testSandbox(options.sandbox);
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
-    REDIS_URL: redis.url,
+    ...redis.env,
     QUEUE_PREFIX: redis.prefix,
     LOG_LEVEL: 'silent',
     TIKAPI_BASE_URL: sandbox.url,

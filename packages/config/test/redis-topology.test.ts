@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commonEnv, ConfigError, hashTag, parseEnv, redisEnv, redisTopology, redisTopologyEnv, type RedisTopology } from '../src/index';
+import { z } from 'zod';
+import { commonEnv, ConfigError, hashTag, parseEnv, redisEnv, redisTopology, redisTopologyEnv, upstreamEnv, type RedisTopology } from '../src/index';
 
 const topologyOf = (source: Record<string, string>): RedisTopology => redisTopology(parseEnv(commonEnv, source));
 
@@ -82,7 +83,8 @@ describe('the Redis topology in the environment', () => {
   });
 
   it('keeps the rule when an app extends commonEnv, and round-trips through the variables', () => {
-    const extended = commonEnv.extend({});
+    // safeExtend, as the api and worker do: upstreamEnv repeats SANDBOX_PORT, which `.extend` refuses on a refined object.
+    const extended = commonEnv.safeExtend(upstreamEnv.shape).extend({ EXTRA: z.string().optional() });
     expect(() => parseEnv(extended, { REDIS_SENTINELS: 'a:1' })).toThrow(/REDIS_SENTINEL_NAME/);
     const topologies: RedisTopology[] = [
       { kind: 'standalone', url: 'redis://h:1' },

@@ -1,4 +1,11 @@
-export { createRedisConnection, createRequestRedisConnection, settleConnections } from './connection';
+export {
+  closeRedisConnection,
+  createRedisConnection,
+  createRequestRedisConnection,
+  settleConnections,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from './connection';
 export { closeQueues, createQueues, defaultJobOptions, type QueueSetOptions, type Queues } from './queues';
 export { jobIds } from './job-ids';
 export { crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishStatus, enqueueWebhook } from './enqueue';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection';
 
 /**
  * Workers can't be scraped one by one behind a load balancer (and scale up and down), so they add
@@ -8,6 +8,10 @@ import type { Redis } from 'ioredis';
  */
 export const JOB_DURATION_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
 
+/**
+ * Every key starts with QUEUE_PREFIX, whose hash tag (`{pubcrawl}`) puts them in one Redis Cluster
+ * slot: the flush is one pipeline, and ioredis refuses a Cluster pipeline whose keys span slots.
+ */
 export function metricKeys(prefix: string) {
   return {
     /** field `queue|outcome` → count */
@@ -24,12 +28,12 @@ export function metricKeys(prefix: string) {
 export const FIELD_SEPARATOR = '|';
 
 export class MetricsRecorder {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: ReturnType<typeof metricKeys>;
   readonly #pending = new Map<string, Map<string, number>>();
   readonly #timer: NodeJS.Timeout;
 
-  constructor(redis: Redis, prefix: string, flushIntervalMs = 1_000) {
+  constructor(redis: RedisConnection, prefix: string, flushIntervalMs = 1_000) {
     this.#redis = redis;
     this.#keys = metricKeys(prefix);
     this.#timer = setInterval(() => void this.flush().catch(() => undefined), flushIntervalMs);

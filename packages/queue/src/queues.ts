@@ -1,12 +1,12 @@
 import { JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { settleConnections } from './connection';
+import { settleConnections, type RedisConnection } from './connection';
 
 export type Queues = { [Name in QueueName]: Queue<JobPayload<Name>> };
 
 export interface QueueSetOptions {
-  connection: Redis;
+  /** Standalone, Sentinel or Cluster; under Cluster, `prefix` must carry a hash tag. */
+  connection: RedisConnection;
   /** `QUEUE_PREFIX`; `{pubcrawl}` in production, a per-test prefix in tests. */
   prefix: string;
 }

@@ -4,13 +4,12 @@ import { createTestRedis, type TestRedis } from './redis';
 
 export { testServices, type ProvidedTestServices } from './context';
 export { cloneTemplateDatabase, dropDatabase, ensureTemplateDatabase, freshMigratedDatabase, type TestDatabase } from './database';
-export { createTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis';
+export { createTestRedis, createTopologyTestRedis, deleteKeysWithPrefix, topologyClient, type TestRedis, type TopologyTestRedis } from './redis';
+export { redisCli, startRedisCluster, startRedisSentinel, type RunningRedisCluster, type RunningRedisSentinel } from './redis-topologies';
 export { startServices, withDatabaseName, type StartedServices, type TestServices } from './services';
 export { testSandbox } from './sandbox';
 export { captureOutput, signalAndWait, type ChildExit } from './child';
 export { unusedPort } from './ports';
-export { pgbouncerBinary, startPgBouncer, type PgBouncerOptions, type RunningPgBouncer } from './pgbouncer';
-export { watchPreparedStatements, type PreparedStatementWatch } from './prepared-statements';
 export { waitFor } from './wait';
 
 /** This test file's own database: a clone of the migrated template. Call `cleanup` in afterAll. */
