@@ -1,8 +1,6 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import { toError } from './errors';
-import { DEFAULT_QUOTA_LIMITS, type AcquireOptions, type QuotaDecision, type QuotaGate, type QuotaLimits } from './quota';
-import { scopeId, type QuotaScope } from './scope';
+import { DEFAULT_QUOTA_LIMITS, scopeId, toError, type AcquireOptions, type QuotaDecision, type QuotaGate, type QuotaLimits, type QuotaScope } from '@pubcrawl/tiktok';
 
 export interface FixedWindowQuotaLimiterOptions {
   redis: Redis;
@@ -12,8 +10,8 @@ export interface FixedWindowQuotaLimiterOptions {
 
 /**
  * The rate-limiter-flexible (RateLimiterRedis, fixed window) version of the quota limiter. Not used
- * by workers: it is kept as the baseline bench/quota-goodput.ts measures QuotaLimiter against, so
- * the reason we replaced it stays reproducible. Same contract: all-or-nothing acquire (refunds the
+ * by workers, so it lives here rather than in @pubcrawl/tiktok: it is kept as the baseline
+ * quota-goodput.ts measures QuotaLimiter against, so the reason we replaced it stays reproducible. Same contract: all-or-nothing acquire (refunds the
  * scopes it already took), fleet-wide block in Redis.
  */
 export class FixedWindowQuotaLimiter implements QuotaGate {

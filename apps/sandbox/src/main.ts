@@ -1,8 +1,6 @@
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
-import { DEFAULT_ACCOUNT_LIMITS, type SandboxConfig } from './config';
+import { DEFAULT_ACCOUNT_LIMITS, startSandbox, toError, type SandboxConfig } from '@pubcrawl/sandbox';
 import { env } from './env';
-import { toError } from './errors';
-import { startSandbox } from './index';
 
 const logger = createLogger({ name: 'sandbox', level: env.LOG_LEVEL });
 

@@ -6,4 +6,3 @@ export * from './tikapi-client';
 export * from './posting-schemas';
 export * from './posting-client';
 export * from './quota';
-export { FixedWindowQuotaLimiter, type FixedWindowQuotaLimiterOptions } from './quota-fixed-window';

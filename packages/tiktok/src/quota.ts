@@ -101,8 +101,8 @@ const ACCOUNT_LIMIT: Record<AccountAction, keyof QuotaLimits> = {
 };
 
 /**
- * Why not rate-limiter-flexible's RateLimiterRedis, where this started (it is kept as
- * FixedWindowQuotaLimiter so bench/quota-goodput.ts can still compare): its windows are fixed and
+ * Why not rate-limiter-flexible's RateLimiterRedis, where this started (it is kept in bench/lib,
+ * as FixedWindowQuotaLimiter, so bench/quota-goodput.ts can still compare): its windows are fixed and
  * whole seconds. Under constant demand that is fine (each window opens right as the previous one
  * expires, matching a bucket of capacity = rate), but when a burst lands late in a window that a
  * trickle opened, it admits the rest of that window and a whole fresh one back to back, into an

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedis, type TestRedis } from '@pubcrawl/testing';
-import { FixedWindowQuotaLimiter, QuotaLimiter, accountScope, apiKeyScope, hashApiKey, waitForTurn, type QuotaDecision } from '../src/index';
+import { QuotaLimiter, accountScope, apiKeyScope, hashApiKey, waitForTurn, type QuotaDecision } from '../src/index';
 
 let redis: TestRedis;
 /** A second connection, standing in for another worker process. */
@@ -138,24 +138,5 @@ describe('QuotaLimiter', () => {
     const keys = await redis.client.keys(`${limiter.keyPrefix}*`);
     expect(keys).toEqual([`${limiter.keyPrefix}:key:${hashApiKey('sk_live_super_secret')}`]);
     expect(keys.join()).not.toContain('super_secret');
-  });
-});
-
-describe('FixedWindowQuotaLimiter (the rate-limiter-flexible baseline the bench compares with)', () => {
-  it('honours the same contract: all-or-nothing acquire and millisecond blocks shared across processes', async () => {
-    const keyPrefix = `${redis.prefix}:rlf-${++counter}`;
-    const limits = { apiKeyPerSecond: 1, publishPerMinute: 1 };
-    const first = new FixedWindowQuotaLimiter({ redis: redis.client, keyPrefix, limits });
-    const second = new FixedWindowQuotaLimiter({ redis: otherProcess, keyPrefix, limits });
-    const key = apiKeyScope('k-rlf');
-    const publish = accountScope('publish', 'acct_rlf');
-    expect(await first.acquire([publish])).toEqual(GRANTED);
-    expect(denied(await first.acquire([key, publish])).scope).toEqual(publish);
-    // The key's point was refunded when the account denied.
-    expect(await second.acquire([key])).toEqual(GRANTED);
-    const other = apiKeyScope('k-rlf-blocked');
-    await first.block(other, 300);
-    expect(denied(await second.acquire([other])).waitMs).toBeGreaterThan(200);
-    expect(await second.blockedMs([other])).toBeGreaterThan(200);
   });
 });
