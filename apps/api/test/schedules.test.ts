@@ -1,6 +1,6 @@
 import { crawls, scheduleRuns, schedules } from '@pubcrawl/db';
 import { crawlJobId } from '@pubcrawl/queue';
-import { compileCron } from '@pubcrawl/schemas';
+import { compileCron } from '@pubcrawl/scheduling';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';

@@ -1,5 +1,5 @@
 import type { EnabledSchedule } from '@pubcrawl/db';
-import { compileCron } from '@pubcrawl/schemas';
+import { compileCron } from '@pubcrawl/scheduling';
 
 /**
  * The tick a starting scheduler must catch up for one schedule, or null.

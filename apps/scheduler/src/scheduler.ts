@@ -12,25 +12,38 @@ import {
 import type { Logger } from '@pubcrawl/logger';
 import { redisTopology } from '@pubcrawl/config';
 import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, enqueueCrawl } from '@pubcrawl/queue';
-import { compileCron, type CronSchedule } from '@pubcrawl/schemas';
-import { createTask, type Logger as CronLogger, type ScheduledTask } from 'node-cron';
+import { compileCron, type CronSchedule } from '@pubcrawl/scheduling';
 import { missedTickToCatchUp } from './catch-up';
+import type { Clock } from './clock';
 import type { SchedulerEnv } from './env';
+import type { TickSource, TickWatch } from './ticks';
 
 export interface StartSchedulerOptions {
   env: SchedulerEnv;
   logger: Logger;
+  /** Schedule time: tick identities, catch-up's "now", the poll. Production: `realClock`. */
+  clock: Clock;
+  /**
+   * What delivers each registered schedule's ticks. Production: `nodeCronTicks(logger)`. Tests pass
+   * ticks driven by the same fake clock, so that both move together.
+   */
+  ticks: TickSource;
 }
 
 export interface RunningScheduler {
   /** Settles once the schedules were loaded, their tasks registered and their catch-ups fired. */
   readonly ready: Promise<void>;
-  /** Ids of the schedules this replica has a node-cron task for. */
+  /** Ids of the schedules this replica has a tick watch (a node-cron task in production) for. */
   registered(): string[];
   /** What this replica's fires came to, since it started (for logs, metrics and tests). */
   counts(): Readonly<FireCounts>;
   /** Polls Postgres now instead of at the next interval; resolves when that poll is done. */
   syncNow(): Promise<void>;
+  /**
+   * Resolves once this replica has nothing in progress: no poll, no fire (committing, enqueueing).
+   * A test that moves a fake clock awaits this before it looks at Postgres.
+   */
+  idle(): Promise<void>;
   /** Stops every task, lets fires in flight finish (up to the grace), closes Postgres and Redis. */
   stop(): Promise<void>;
 }
@@ -51,15 +64,9 @@ export interface FireCounts {
 interface Registration {
   cron: string;
   timezone: string;
-  task: ScheduledTask;
+  watch: TickWatch;
 }
 
-/**
- * A late tick still runs when it is late by less than this and by less than the gap to the next
- * tick (node-cron checks both). node-cron's default of 1 s drops the tick of a replica whose event
- * loop stalled for a second (a GC pause, a slow DNS answer); the claim makes running it late safe.
- */
-const MISSED_EXECUTION_TOLERANCE_MS = 60_000;
 /** A fire that fails (Postgres unreachable, a serialization hiccup) is retried after these delays. */
 const FIRE_RETRY_DELAYS_MS = [500, 2_000];
 /** Enqueueing must not hold a fire forever while Redis is away: the crawl reconciler catches up. */
@@ -69,6 +76,7 @@ function asError(caught: unknown): Error {
   return caught instanceof Error ? caught : new Error(String(caught));
 }
 
+// Real timers below, not the clock: they bound waits on real sockets (see Clock).
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -92,8 +100,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /**
  * One scheduler replica. Run as many as availability needs: every replica registers every enabled
- * schedule with node-cron and fires every tick, and Postgres lets exactly one fire per tick through
- * (see `fireSchedule`). The replica only ever writes Postgres and enqueues; it runs no crawl.
+ * schedule with its tick source (node-cron in production) and fires every tick, and Postgres lets
+ * exactly one fire per tick through (see `fireSchedule`). The replica only ever writes Postgres and
+ * enqueues; it runs no crawl.
  *
  * Each poll (SCHEDULER_POLL_INTERVAL_MS):
  * - compares a digest of the enabled schedules' (id, cron, timezone) and, when it moved, reloads
@@ -103,7 +112,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  *   has finished.
  */
 export function startScheduler(options: StartSchedulerOptions): RunningScheduler {
-  const { env, logger } = options;
+  const { env, logger, clock, ticks } = options;
   const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'pubcrawl-scheduler' });
   const redis = createRedisConnection(redisTopology(env), { connectionName: 'pubcrawl-scheduler' });
   redis.on('error', (caught: unknown) => logger.debug({ err: asError(caught) }, 'redis connection error'));
@@ -114,18 +123,12 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
   const counts: FireCounts = { fired: 0, already_claimed: 0, changed: 0, disabled: 0, not_found: 0, failed: 0 };
   let digest: string | null = null;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelPoll: () => void = () => undefined;
+  let polling: Promise<void> = Promise.resolve();
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-
-  const cronLogger: CronLogger = {
-    info: (message) => logger.debug({ source: 'node-cron' }, message),
-    debug: (message) => logger.debug({ source: 'node-cron' }, String(message)),
-    warn: (message) => logger.warn({ source: 'node-cron' }, message),
-    error: (message, caught) => logger.error({ source: 'node-cron', err: caught ?? (message instanceof Error ? message : undefined) }, String(message)),
-  };
 
   /** Fires never reject: each is tracked so that stop() can wait for it. */
   function track(work: Promise<void>): Promise<void> {
@@ -171,6 +174,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
     }
   }
 
+  /** The one path of every tick, whichever source delivered it. */
   function onTick(scheduleId: string, compiled: CronSchedule, executionDate: Date): Promise<void> {
     const second = new Date(Math.floor(executionDate.getTime() / 1000) * 1000);
     // node-cron 4.6 hands over the nominal time of the slot it matched. Were a version to hand over
@@ -183,29 +187,15 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
   async function register(schedule: EnabledSchedule): Promise<boolean> {
     let compiled: CronSchedule;
     try {
-      // Before createTask, always: compileCron's lexer bounds every range and step, and node-cron
-      // expands a range into an array before checking it (a row with 0-200000000 killed the process).
+      // Before the tick source sees it, always: compileCron's lexer bounds every range and step, and
+      // node-cron expands a range into an array before checking it (0-200000000 killed the process).
       compiled = compileCron(schedule.cron, schedule.timezone);
     } catch (caught) {
       logger.error({ scheduleId: schedule.id, err: asError(caught) }, 'schedule has an expression or zone this node-cron rejects; not registered');
       return false;
     }
-    // Deliberately not used: `noOverlap` (it would drop a tick, unrecorded, while the previous
-    // fire's transaction is still open; the overlap policy is applied to crawls, in Postgres) and
-    // `distributed` (a coordinator that elects one replica loses the tick if that replica dies
-    // between election and commit; the Postgres claim has no such window).
-    const task = createTask(schedule.cron, (context) => onTick(schedule.id, compiled, context.date), {
-      name: `schedule-${schedule.id}`,
-      timezone: compiled.timezone,
-      noOverlap: false,
-      missedExecutionTolerance: MISSED_EXECUTION_TOLERANCE_MS,
-      logger: cronLogger,
-    });
-    task.on('execution:missed', (context) => {
-      logger.warn({ scheduleId: schedule.id, fireTime: context.date.toISOString() }, 'node-cron skipped a tick it was too late for');
-    });
-    await task.start();
-    registrations.set(schedule.id, { cron: schedule.cron, timezone: schedule.timezone, task });
+    const watch = await ticks.watch({ id: schedule.id, cron: schedule.cron, compiled }, (nominal) => void onTick(schedule.id, compiled, nominal));
+    registrations.set(schedule.id, { cron: schedule.cron, timezone: schedule.timezone, watch });
     return true;
   }
 
@@ -214,11 +204,11 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
     for (const [id, registration] of registrations) {
       const schedule = wanted.get(id);
       if (schedule && schedule.cron === registration.cron && schedule.timezone === registration.timezone) continue;
-      await registration.task.destroy();
+      await registration.watch.stop();
       registrations.delete(id);
     }
     const catchUps: Promise<void>[] = [];
-    const now = new Date();
+    const now = clock.now();
     for (const schedule of schedules) {
       if (registrations.has(schedule.id)) continue;
       if (!(await register(schedule))) continue;
@@ -266,9 +256,9 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
   };
   const loop = async (): Promise<void> => {
     await serialSync();
-    if (!stopped) timer = setTimeout(() => void loop(), env.SCHEDULER_POLL_INTERVAL_MS);
+    if (!stopped) cancelPoll = clock.setTimer(env.SCHEDULER_POLL_INTERVAL_MS, () => void (polling = loop()));
   };
-  void loop();
+  polling = loop();
 
   let stopping: Promise<void> | null = null;
   return {
@@ -276,12 +266,22 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
     registered: () => [...registrations.keys()],
     counts: () => ({ ...counts }),
     syncNow: serialSync,
+    async idle() {
+      // A fire can start a poll's worth of work and a poll can start fires: wait until neither moved.
+      for (;;) {
+        const chain = syncChain;
+        const loopRun = polling;
+        const fires = [...inFlight];
+        await Promise.all([chain, loopRun, ...fires]);
+        if (chain === syncChain && loopRun === polling && inFlight.size === 0) return;
+      }
+    },
     stop() {
       stopping ??= (async () => {
         stopped = true;
-        clearTimeout(timer);
+        cancelPoll();
         await syncChain;
-        for (const registration of registrations.values()) await registration.task.destroy();
+        for (const registration of registrations.values()) await registration.watch.stop();
         registrations.clear();
         await atMost(Promise.all([...inFlight]), env.SCHEDULER_SHUTDOWN_GRACE_MS);
         await closeQueues(queues).catch((caught: unknown) => logger.warn({ err: asError(caught) }, 'closing queues failed'));

@@ -3,17 +3,29 @@ import { crawls, insertSchedule, scheduleRuns, type CrawlRow, type ScheduleRow, 
 import { createLogger } from '@pubcrawl/logger';
 import type { SandboxConfig } from '@pubcrawl/sandbox';
 import { createScheduleBodySchema } from '@pubcrawl/schemas';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { z } from 'zod';
 import { startWorkerHarness, type WorkerHarness } from '../../worker/test/harness';
 import { schedulerEnvSchema } from '../src/env';
 import { startScheduler, type RunningScheduler } from '../src/scheduler';
+import { clockTicks, ManualClock } from './manual-clock';
 
 export interface SchedulerWorld {
   /** Private database, key prefix and sandbox; `worker.context` (db, queues) is for inspecting. */
   worker: WorkerHarness;
-  /** A replica on its own Postgres pool and Redis connection; stopped by `close` if still running. */
+  /**
+   * The replicas' clock, a minute or two ahead of the real one on a whole minute + 500 ms. Rows are
+   * stamped by the real clock (`updated_at` from the API or insertSchedule), so being ahead keeps
+   * every edit in the replicas' past, as in production; the half second keeps polls (every 2 s
+   * from the start) half a second after the even-second ticks.
+   */
+  clock: ManualClock;
+  /** A replica on the world's clock, its own Postgres pool and Redis connection; stopped by `close`. */
   startReplica(overrides?: Record<string, string>): RunningScheduler;
+  /** Moves the clock forward, letting every replica finish what each instant started. */
+  advance(ms: number): Promise<void>;
+  /** Ends the schedule's queued and running crawls as a crawl worker would (there is none here). */
+  finishCrawls(scheduleId: string, status?: 'running' | 'completed' | 'reauth_required'): Promise<void>;
   createSchedule(body: z.input<typeof createScheduleBodySchema>): Promise<ScheduleRow>;
   /** The crawls the schedule created, oldest tick first. */
   crawls(scheduleId: string): Promise<CrawlRow[]>;
@@ -26,13 +38,24 @@ export async function startSchedulerWorld(options: { sandbox?: Partial<SandboxCo
   const worker = await startWorkerHarness(options.sandbox ? { sandbox: options.sandbox } : {});
   const logger = createLogger({ name: 'scheduler-test', level: 'silent', pretty: false });
   const replicas: RunningScheduler[] = [];
+  const clock = new ManualClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000 + 500));
+  const idle = async () => void (await Promise.all(replicas.map((replica) => replica.idle())));
   return {
     worker,
+    clock,
     startReplica(overrides = {}) {
       const env = parseEnv(schedulerEnvSchema, { ...worker.env, SCHEDULER_SHUTDOWN_GRACE_MS: '5000', ...overrides });
-      const replica = startScheduler({ env, logger });
+      const replica = startScheduler({ env, logger, clock, ticks: clockTicks(clock) });
       replicas.push(replica);
       return replica;
+    },
+    advance: (ms) => clock.advance(ms, idle),
+    async finishCrawls(scheduleId, status = 'completed') {
+      const done = status === 'running' ? {} : { finishedAt: new Date() };
+      await worker.context.db.db
+        .update(crawls)
+        .set({ status, ...done })
+        .where(and(eq(crawls.scheduleId, scheduleId), inArray(crawls.status, ['queued', 'running'])));
     },
     async createSchedule(body) {
       return insertSchedule(worker.context.db.db, createScheduleBodySchema.parse(body));
@@ -53,38 +76,4 @@ export async function startSchedulerWorld(options: { sandbox?: Partial<SandboxCo
       await worker.close();
     },
   };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Sleeps until `offsetMs` past the next multiple of `periodMs` (wall clock), e.g. just after a tick. */
-export async function sleepUntilPhase(periodMs: number, offsetMs: number): Promise<void> {
-  const now = Date.now();
-  let target = Math.floor(now / periodMs) * periodMs + offsetMs;
-  if (target <= now) target += periodMs;
-  await sleep(target - now);
-}
-
-/**
- * The overlap tests' scenario: a hashtag crawl of `maxPages` slow pages (the world's sandbox sets
- * the latency), scheduled every 2 s, with one replica running for 13 s. Returns what it left.
- */
-export async function runSlowCrawlSchedule(
-  world: SchedulerWorld,
-  options: { name: string; overlap: 'skip' | 'queue'; maxPages: number },
-): Promise<{ runs: Awaited<ReturnType<SchedulerWorld['runs']>>; crawls: CrawlRow[] }> {
-  const schedule = await world.createSchedule({
-    name: options.name,
-    cron: '*/2 * * * * *',
-    timezone: 'UTC',
-    crawl: { kind: 'hashtag', target: { name: 'tag_500' }, maxPages: options.maxPages },
-    overlap: options.overlap,
-  });
-  const scheduler = world.startReplica();
-  await scheduler.ready;
-  await sleep(13_000);
-  await scheduler.stop();
-  return { runs: await world.runs(schedule.id), crawls: await world.crawls(schedule.id) };
 }

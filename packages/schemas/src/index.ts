@@ -6,5 +6,4 @@ export * from './api/crawls';
 export * from './crawl-transitions';
 export * from './api/posts';
 export * from './api/schedules';
-export * from './cron';
 export * from './api/urls';

@@ -14,12 +14,10 @@ import {
   type ScheduleRow,
 } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
+import { compileCron, cronMinIntervalSeconds, InvalidCronError } from '@pubcrawl/scheduling';
 import {
-  compileCron,
-  cronMinIntervalSeconds,
   createScheduleBodySchema,
   crawlMaxItemsProblem,
-  InvalidCronError,
   errorEnvelopeSchema,
   pageOf,
   pageQuerySchema,

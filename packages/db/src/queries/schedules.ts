@@ -1,6 +1,6 @@
+import { compileCron } from '@pubcrawl/scheduling';
 import {
   ACTIVE_CRAWL_STATUSES,
-  compileCron,
   createCrawlBodySchema,
   MAX_WAITING_RUNS,
   type CreateCrawlBody,
