@@ -12,30 +12,48 @@ export { CredentialsCipher } from './credentials';
 export { afterCursorAsc, afterCursorDesc, decodeCursor, encodeCursor, pageOf, type KeysetCursor } from './queries/pagination';
 export {
   IllegalPostTransition,
+  cancelUnstartedPost,
   findPost,
+  findPostByIdempotencyKey,
   insertPost,
   insertPosts,
+  listPosts,
   parkScheduledPosts,
   postEventView,
   postTimeline,
   postView,
   postWebhookKey,
+  recordOperatorRetry,
+  recordOperatorVerdict,
   recordPostNote,
   recordPostWebhook,
   transitionPost,
+  unparkPosts,
   type NewPostRow,
   type PostEventRow,
   type PostPatch,
   type PostRow,
   type TransitionDetails,
 } from './queries/posts';
-export { accountReauthDedupeKey, accountView, findAccount, type AccountRow } from './queries/accounts';
+export {
+  accountReauthDedupeKey,
+  accountView,
+  findAccount,
+  findAccountCredentials,
+  insertAccount,
+  listAccounts,
+  recordAccountReauthorized,
+  type AccountRow,
+  type NewAccountRow,
+} from './queries/accounts';
 export { crawlView, findCrawl, insertCrawl, isUniqueViolation, type CrawlCheckpointRow, type CrawlOrigin, type CrawlRow } from './queries/crawls';
 export { recordWebhookEvent } from './queries/webhooks';
 export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type CrawledUser, type CrawledVideo, type CrawlPageGuard, type CrawlPageInput, type CrawlPageResult } from './queries/crawl-pages';
 export { activeCrawlSegments, advanceCrawlSegment, cancelCrawl, finishCrawl, listCrawls, markAccountReauthRequired, recordCrawlResolvedId, requeueCrawls, startCrawlRun, type ActiveCrawlSegment, type CrawlOutcome, type SegmentGuard } from './queries/crawl-lifecycle';
 export { crawlItemsAfter, decodePositionCursor, encodePositionCursor, type CrawlItemRow } from './queries/crawl-items';
 export { deleteSchedule, enabledSchedules, enabledSchedulesDigest, findSchedule, findScheduleRun, fireSchedule, insertSchedule, listScheduleRuns, listSchedules, scheduleCrawlSpec, scheduleRunView, scheduleView, schedulesWithWaitingRuns, startWaitingRun, updateSchedule, type EnabledSchedule, type FireResult, type ScheduleRow, type ScheduleRunRow, type ScheduleTick, type ScheduleTrigger } from './queries/schedules';
+export { countCrawlItemsIngested, countCrawlsByStatus, countPostsByStatus } from './queries/metrics';
+export { pingDatabase } from './queries/health';
 export { probePostgres } from './preflight';
 export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAccount } from './queries/publishing';
 export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';

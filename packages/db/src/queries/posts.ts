@@ -1,7 +1,18 @@
-import { canTransitionPost, postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostStatus, type WebhookEventKey } from '@pubcrawl/schemas';
-import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import {
+  canTransitionPost,
+  postRequestSchema,
+  trackedRequestSchema,
+  type PostEventResponse,
+  type PostResponse,
+  type PostStatus,
+  type ResolvePostBody,
+  type WebhookEventKey,
+} from '@pubcrawl/schemas';
+import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';
+import { afterCursorDesc, decodeCursor, pageOf } from './pagination';
+import { lockPost } from './publishing';
 import { recordWebhookEvent } from './webhooks';
 
 export type PostRow = typeof posts.$inferSelect;
@@ -208,4 +219,145 @@ export async function parkScheduledPosts(tx: Executor, accountId: string, detail
  */
 export async function recordPostNote(tx: Executor, post: Pick<PostRow, 'id' | 'status'>, details: { code: string; message: string; data?: Record<string, unknown> }): Promise<void> {
   await tx.insert(postEvents).values({ postId: post.id, fromStatus: post.status, toStatus: post.status, code: details.code, message: details.message, data: details.data ?? null });
+}
+
+/** The post an Idempotency-Key created, if any (the key is unique). */
+export async function findPostByIdempotencyKey(executor: Executor, key: string): Promise<PostRow | null> {
+  const [row] = await executor.select().from(posts).where(eq(posts.idempotencyKey, key));
+  return row ?? null;
+}
+
+/**
+ * GET /v1/posts: newest first, keyset on (created_at, id), optionally one status and one account.
+ * Null when the cursor is not one of ours.
+ */
+export async function listPosts(
+  executor: Executor,
+  query: { status?: PostStatus | undefined; accountId?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ items: PostRow[]; nextCursor: string | null } | null> {
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && after === null) return null;
+  const rows = await executor
+    .select()
+    .from(posts)
+    .where(
+      and(
+        query.status === undefined ? undefined : eq(posts.status, query.status),
+        query.accountId === undefined ? undefined : eq(posts.accountId, query.accountId),
+        after === null ? undefined : afterCursorDesc(posts.createdAt, posts.id, after),
+      ),
+    )
+    .orderBy(desc(posts.createdAt), desc(posts.id))
+    .limit(query.limit + 1);
+  return pageOf(rows, query.limit);
+}
+
+/**
+ * scheduled|reauth_required → cancelled, through the API. Null when the post is in any other state
+ * (once a worker has claimed it, the provider call may be under way) or does not exist.
+ */
+export async function cancelUnstartedPost(executor: Executor, postId: string): Promise<PostRow | null> {
+  return transitionPost(executor, postId, ['scheduled', 'reauth_required'], 'cancelled', { code: 'cancelled', message: 'cancelled through the API' });
+}
+
+/**
+ * An operator's retry: a failed or unconfirmed post that pubcrawl sent goes back to `scheduled` as a
+ * new generation, with its previous attempt's answer cleared (and kept in the event). One
+ * transaction: the post is locked while its state is checked. Null when the post does not exist,
+ * is in another state, or is a tracked publish (there is no request of ours to send again).
+ */
+export async function recordOperatorRetry(db: Database, postId: string): Promise<PostRow | null> {
+  return db.transaction(async (tx) => {
+    const current = await lockPost(tx, postId);
+    if (current === null || (current.status !== 'failed' && current.status !== 'unconfirmed')) return null;
+    // A tracked publish was made elsewhere: there is no request of ours to send again.
+    if (trackedRequestSchema.safeParse(current.request).success) return null;
+    return transitionPost(tx, postId, ['failed', 'unconfirmed'], 'scheduled', {
+      code: 'retry',
+      message: `operator retry of a ${current.status} post`,
+      data: { previousGeneration: current.generation, previousPublishId: current.publishId, previousError: current.lastErrorCode },
+      patch: {
+        generation: current.generation + 1,
+        scheduledAt: new Date(),
+        attempts: 0,
+        publishId: null,
+        publicUrl: null,
+        submittedAt: null,
+        pollDeadlineAt: null,
+        finishedAt: null,
+        lastErrorCode: null,
+        lastErrorMessage: null,
+      },
+    });
+  });
+}
+
+const OPERATOR_FOUND = 'an operator found the post on TikTok';
+
+/** The transition for a verdict that ends the post here. */
+function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; details: TransitionDetails } {
+  if (verdict.outcome === 'published') {
+    return { to: 'published', details: { code: 'operator_resolved', message: OPERATOR_FOUND, patch: { publicUrl: verdict.publicUrl ?? null, lastErrorCode: null, lastErrorMessage: null } } };
+  }
+  const message = verdict.reason ?? 'an operator found that the provider never published it';
+  return { to: 'failed', details: { code: 'not_published', message, patch: { lastErrorCode: 'not_published', lastErrorMessage: message } } };
+}
+
+/**
+ * An operator's verdict on an unconfirmed post, in one transaction:
+ * - `published` with the publish id: back to `processing` (the status poll finds the outcome);
+ * - `published` without one: `published`, with the public URL if given;
+ * - `not_published`: `failed` (code `not_published`).
+ * A verdict that ends the post records its webhook with the transition, once per generation, as
+ * when a worker ends it; `delivery` is that webhook event's id (null when none). `row` is null when
+ * the post is not unconfirmed. A publish id that belongs to another post is refused by the unique
+ * index (`posts_publish_id_key`).
+ */
+export async function recordOperatorVerdict(
+  db: Database,
+  postId: string,
+  verdict: ResolvePostBody,
+  webhookUrl: string | undefined,
+): Promise<{ row: PostRow | null; delivery: string | null }> {
+  return db.transaction(async (tx) => {
+    if (verdict.outcome === 'published' && verdict.publishId !== undefined) {
+      const row = await transitionPost(tx, postId, ['unconfirmed'], 'processing', {
+        code: 'operator_resolved',
+        message: `${OPERATOR_FOUND} and gave its publish id; polling it to its outcome`,
+        data: { publishId: verdict.publishId },
+        patch: { publishId: verdict.publishId, publicUrl: verdict.publicUrl ?? null, pollDeadlineAt: null, finishedAt: null, lastErrorCode: null, lastErrorMessage: null },
+      });
+      return { row, delivery: null };
+    }
+    const { to, details } = finalVerdict(verdict);
+    const row = await transitionPost(tx, postId, ['unconfirmed'], to, details);
+    return { row, delivery: row === null ? null : await recordPostWebhook(tx, row, webhookUrl) };
+  });
+}
+
+/**
+ * Puts the posts parked on a re-authorized account back to work, in one transaction with the
+ * parked rows locked: those the provider never accepted to `scheduled` (sent again), those it had
+ * accepted (they have a publish id) to `processing` (polled again, never re-sent). Each gets a new
+ * generation and a fresh poll deadline. Returns the resumed posts, to enqueue after the commit.
+ */
+export async function unparkPosts(db: Database, accountId: string): Promise<PostRow[]> {
+  return db.transaction(async (tx) => {
+    const parked = await tx
+      .select()
+      .from(posts)
+      .where(and(eq(posts.accountId, accountId), eq(posts.status, 'reauth_required')))
+      .for('update');
+    const rows: PostRow[] = [];
+    for (const post of parked) {
+      const to = post.publishId === null ? 'scheduled' : 'processing';
+      const row = await transitionPost(tx, post.id, ['reauth_required'], to, {
+        code: 'resumed',
+        message: 'the account was re-authorized',
+        patch: { generation: post.generation + 1, pollDeadlineAt: null, ...(to === 'scheduled' ? { submittedAt: null } : {}) },
+      });
+      if (row !== null) rows.push(row);
+    }
+    return rows;
+  });
 }
