@@ -1,6 +1,5 @@
-import { crawls, posts } from '@pubcrawl/db';
+import { countCrawlItemsIngested, countCrawlsByStatus, countPostsByStatus } from '@pubcrawl/db';
 import { FIELD_SEPARATOR, JOB_DURATION_BUCKETS_SECONDS, metricKeys } from '@pubcrawl/queue';
-import { sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { App } from './app-type';
 import { bearerToken, createKeyVerifier } from './auth';
@@ -135,10 +134,7 @@ export function createMetricsRegistry(context: ApiContext): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await context.db.db
-        .select({ status: posts.status, count: sql<number>`count(*)::int` })
-        .from(posts)
-        .groupBy(posts.status);
+      const rows = await countPostsByStatus(context.db.db);
       for (const row of rows) this.set({ status: row.status }, row.count);
     },
   });
@@ -150,10 +146,7 @@ export function createMetricsRegistry(context: ApiContext): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await context.db.db
-        .select({ status: crawls.status, count: sql<number>`count(*)::int` })
-        .from(crawls)
-        .groupBy(crawls.status);
+      const rows = await countCrawlsByStatus(context.db.db);
       for (const row of rows) this.set({ status: row.status }, row.count);
     },
   });
@@ -164,8 +157,7 @@ export function createMetricsRegistry(context: ApiContext): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const [row] = await context.db.db.select({ total: sql<string>`coalesce(sum(${crawls.items}), 0)::bigint` }).from(crawls);
-      this.inc(Number(row?.total ?? 0));
+      this.inc(await countCrawlItemsIngested(context.db.db));
     },
   });
 

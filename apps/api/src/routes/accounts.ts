@@ -1,4 +1,4 @@
-import { accounts, accountView, afterCursorDesc, CredentialsCipher, decodeCursor, findAccount, isUniqueViolation, pageOf as pageRows } from '@pubcrawl/db';
+import { accountView, CredentialsCipher, findAccount, insertAccount, isUniqueViolation, listAccounts, recordAccountReauthorized } from '@pubcrawl/db';
 import {
   accountSchema,
   createAccountBodySchema,
@@ -9,7 +9,6 @@ import {
   uuidParamsSchema,
   type CreateAccountBody,
 } from '@pubcrawl/schemas';
-import { desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
@@ -45,16 +44,12 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       async (request, reply) => {
         const body = request.body;
         try {
-          const [row] = await db
-            .insert(accounts)
-            .values({
-              label: body.label,
-              provider: body.provider,
-              externalId: body.externalId,
-              credentialsEncrypted: encryptCredentials(cipher, body.credentials),
-            })
-            .returning();
-          if (row === undefined) throw new Error('insert returned no row');
+          const row = await insertAccount(db, {
+            label: body.label,
+            provider: body.provider,
+            externalId: body.externalId,
+            credentialsEncrypted: encryptCredentials(cipher, body.credentials),
+          });
           return reply.status(201).send(accountView(row));
         } catch (caught) {
           if (isUniqueViolation(caught)) throw conflict(`A ${body.provider} account with this externalId already exists`, { externalId: 'already registered' });
@@ -74,15 +69,8 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request) => {
         const { limit, cursor } = request.query;
-        const after = cursor === undefined ? null : decodeCursor(cursor);
-        if (cursor !== undefined && after === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
-        const rows = await db
-          .select()
-          .from(accounts)
-          .where(after === null ? undefined : afterCursorDesc(accounts.createdAt, accounts.id, after))
-          .orderBy(desc(accounts.createdAt), desc(accounts.id))
-          .limit(limit + 1);
-        const page = pageRows(rows, limit);
+        const page = await listAccounts(db, { limit, cursor });
+        if (page === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
         return { items: page.items.map(accountView), nextCursor: page.nextCursor };
       },
     );
@@ -109,18 +97,10 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request) => {
         const credentials = request.body?.credentials;
-        const [row] = await db
-          .update(accounts)
-          .set({
-            status: 'active',
-            reauthReason: null,
-            reauthRequiredAt: null,
-            ...(credentials === undefined ? {} : { credentialsEncrypted: encryptCredentials(cipher, credentials) }),
-            updatedAt: new Date(),
-          })
-          .where(eq(accounts.id, request.params.id))
-          .returning();
-        if (row === undefined) throw notFound('Account');
+        const row = await recordAccountReauthorized(db, request.params.id, {
+          credentialsEncrypted: credentials === undefined ? undefined : encryptCredentials(cipher, credentials),
+        });
+        if (row === null) throw notFound('Account');
         // The account is active (committed) before anything resumes, so a resumed job that runs at
         // once sees an active account rather than parking again.
         const resumed = await resumeParkedWork(context, row.id);

@@ -1,4 +1,4 @@
-import { appliedMigrationCount, expectedMigrationCount } from '@pubcrawl/db';
+import { appliedMigrationCount, expectedMigrationCount, pingDatabase } from '@pubcrawl/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
@@ -40,7 +40,7 @@ export const healthRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
 
     app.get('/readyz', { schema: { hide: true, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
       const [postgres, migrations, redis] = await Promise.all([
-        withTimeout(context.db.pool.query('select 1'), 'postgres').then(
+        withTimeout(pingDatabase(context.db.pool), 'postgres').then(
           () => ({ ok: true }),
           (caught: unknown) => ({ ok: false, error: describe(caught) }),
         ),

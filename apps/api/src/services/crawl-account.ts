@@ -1,5 +1,4 @@
-import { accounts, type Executor } from '@pubcrawl/db';
-import { eq } from 'drizzle-orm';
+import { findAccountCredentials, type Executor } from '@pubcrawl/db';
 import { invalidInput } from '../errors';
 
 /**
@@ -8,11 +7,8 @@ import { invalidInput } from '../errors';
  * `crawl.accountId` for a schedule's crawl.
  */
 export async function assertCrawlAccount(executor: Executor, accountId: string, field: string): Promise<void> {
-  const [account] = await executor
-    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted })
-    .from(accounts)
-    .where(eq(accounts.id, accountId));
-  if (account === undefined) throw invalidInput(`Unknown ${field}`, { [field]: 'no account has this id' });
+  const account = await findAccountCredentials(executor, accountId);
+  if (account === null) throw invalidInput(`Unknown ${field}`, { [field]: 'no account has this id' });
   if (account.provider !== 'tikapi') throw invalidInput('The account is not a TikAPI account', { [field]: `is a ${account.provider} account; crawls need a tikapi account` });
   if (account.credentialsEncrypted === null) throw invalidInput('The account has no account key', { [field]: 'has no credentials; add its TikAPI account key first' });
 }
