@@ -1,7 +1,6 @@
-import { posts, transitionPost, type PostRow } from '@pubcrawl/db';
+import { unparkPosts } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus } from '@pubcrawl/queue';
 import { toError } from '@pubcrawl/tiktok';
-import { and, eq } from 'drizzle-orm';
 import type { ApiContext } from '../context';
 
 /**
@@ -13,24 +12,7 @@ import type { ApiContext } from '../context';
  * Returns how many posts resumed.
  */
 export async function resumeParkedPosts(context: ApiContext, accountId: string): Promise<number> {
-  const resumed = await context.db.db.transaction(async (tx) => {
-    const parked = await tx
-      .select()
-      .from(posts)
-      .where(and(eq(posts.accountId, accountId), eq(posts.status, 'reauth_required')))
-      .for('update');
-    const rows: PostRow[] = [];
-    for (const post of parked) {
-      const to = post.publishId === null ? 'scheduled' : 'processing';
-      const row = await transitionPost(tx, post.id, ['reauth_required'], to, {
-        code: 'resumed',
-        message: 'the account was re-authorized',
-        patch: { generation: post.generation + 1, pollDeadlineAt: null, ...(to === 'scheduled' ? { submittedAt: null } : {}) },
-      });
-      if (row !== null) rows.push(row);
-    }
-    return rows;
-  });
+  const resumed = await unparkPosts(context.db.db, accountId);
 
   for (const post of resumed) {
     try {

@@ -1,30 +1,26 @@
 import { createHash } from 'node:crypto';
 import {
-  afterCursorDesc,
-  decodeCursor,
+  cancelUnstartedPost,
   findAccount,
   findPost,
+  findPostByIdempotencyKey,
   insertPost,
   isUniqueViolation,
-  pageOf,
-  posts,
-  recordPostWebhook,
-  transitionPost,
+  listPosts as listPostRows,
+  recordOperatorRetry,
+  recordOperatorVerdict,
   type PostRow,
-  type TransitionDetails,
 } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus, enqueueWebhook, jobIds } from '@pubcrawl/queue';
 import {
   QUEUE_NAMES,
   resolveMediaType,
-  trackedRequestSchema,
   type CreatePostBody,
   type ListPostsQuery,
   type ResolvePostBody,
   type TrackPublishBody,
 } from '@pubcrawl/schemas';
 import { toError } from '@pubcrawl/tiktok';
-import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
 
@@ -55,11 +51,6 @@ export interface CreatedPost {
   replayed: boolean;
 }
 
-async function findByIdempotencyKey(context: ApiContext, key: string): Promise<PostRow | null> {
-  const [row] = await context.db.db.select().from(posts).where(eq(posts.idempotencyKey, key));
-  return row ?? null;
-}
-
 function replayOrConflict(existing: PostRow, hash: string): CreatedPost {
   if (existing.requestHash !== hash) {
     throw conflict('This Idempotency-Key was already used with a different request body', { 'idempotency-key': 'already used with a different body' });
@@ -75,7 +66,7 @@ function replayOrConflict(existing: PostRow, hash: string): CreatedPost {
 export async function createPost(context: ApiContext, body: CreatePostBody, idempotencyKey: string | undefined): Promise<CreatedPost> {
   const hash = requestHash(body);
   if (idempotencyKey !== undefined) {
-    const existing = await findByIdempotencyKey(context, idempotencyKey);
+    const existing = await findPostByIdempotencyKey(context.db.db, idempotencyKey);
     if (existing !== null) return replayOrConflict(existing, hash);
   }
 
@@ -101,7 +92,7 @@ export async function createPost(context: ApiContext, body: CreatePostBody, idem
   } catch (caught) {
     // Two identical requests raced past the lookup above: the unique index let one in.
     if (idempotencyKey !== undefined && isUniqueViolation(caught, 'posts_idempotency_key_key')) {
-      const existing = await findByIdempotencyKey(context, idempotencyKey);
+      const existing = await findPostByIdempotencyKey(context.db.db, idempotencyKey);
       if (existing !== null) return replayOrConflict(existing, hash);
     }
     throw caught;
@@ -116,20 +107,9 @@ export async function createPost(context: ApiContext, body: CreatePostBody, idem
 }
 
 export async function listPosts(context: ApiContext, query: ListPostsQuery): Promise<{ items: PostRow[]; nextCursor: string | null }> {
-  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-  if (query.cursor !== undefined && after === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
-  const conditions: Array<SQL | undefined> = [
-    query.status === undefined ? undefined : eq(posts.status, query.status),
-    query.accountId === undefined ? undefined : eq(posts.accountId, query.accountId),
-    after === null ? undefined : afterCursorDesc(posts.createdAt, posts.id, after),
-  ];
-  const rows = await context.db.db
-    .select()
-    .from(posts)
-    .where(and(...conditions))
-    .orderBy(desc(posts.createdAt), desc(posts.id))
-    .limit(query.limit + 1);
-  return pageOf(rows, query.limit);
+  const page = await listPostRows(context.db.db, query);
+  if (page === null) throw invalidInput('Invalid field: cursor', { cursor: 'is not a cursor from this API' });
+  return page;
 }
 
 /**
@@ -137,9 +117,7 @@ export async function listPosts(context: ApiContext, query: ListPostsQuery): Pro
  * claimed it (`publishing`) the provider call may be under way, so cancelling is refused (409).
  */
 export async function cancelPost(context: ApiContext, postId: string): Promise<PostRow> {
-  const row = await context.db.db.transaction((tx) =>
-    transitionPost(tx, postId, ['scheduled', 'reauth_required'], 'cancelled', { code: 'cancelled', message: 'cancelled through the API' }),
-  );
+  const row = await context.db.db.transaction((tx) => cancelUnstartedPost(tx, postId));
   if (row === null) throw await refusal(context, postId, 'only a scheduled (or parked) post can be cancelled');
   try {
     // The delayed job would find the post cancelled and stop; removing it just keeps Redis tidy.
@@ -155,29 +133,7 @@ export async function cancelPost(context: ApiContext, postId: string): Promise<P
  * fresh ids (BullMQ would ignore an id it still remembers) and makes stale jobs of the old one inert.
  */
 export async function retryPost(context: ApiContext, postId: string): Promise<PostRow> {
-  const row = await context.db.db.transaction(async (tx) => {
-    const [current] = await tx.select().from(posts).where(eq(posts.id, postId)).for('update');
-    if (current === undefined || (current.status !== 'failed' && current.status !== 'unconfirmed')) return null;
-    // A tracked publish was made elsewhere: there is no request of ours to send again.
-    if (trackedRequestSchema.safeParse(current.request).success) return null;
-    return transitionPost(tx, postId, ['failed', 'unconfirmed'], 'scheduled', {
-      code: 'retry',
-      message: `operator retry of a ${current.status} post`,
-      data: { previousGeneration: current.generation, previousPublishId: current.publishId, previousError: current.lastErrorCode },
-      patch: {
-        generation: current.generation + 1,
-        scheduledAt: new Date(),
-        attempts: 0,
-        publishId: null,
-        publicUrl: null,
-        submittedAt: null,
-        pollDeadlineAt: null,
-        finishedAt: null,
-        lastErrorCode: null,
-        lastErrorMessage: null,
-      },
-    });
-  });
+  const row = await recordOperatorRetry(context.db.db, postId);
   if (row === null) throw await refusal(context, postId, 'only a failed or unconfirmed post that pubcrawl sent can be retried');
   try {
     await enqueuePublish(context.queues, row);
@@ -246,17 +202,6 @@ export async function trackPublish(context: ApiContext, body: TrackPublishBody):
   return post;
 }
 
-const OPERATOR_FOUND = 'an operator found the post on TikTok';
-
-/** The transition for a verdict that ends the post here. */
-function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; details: TransitionDetails } {
-  if (verdict.outcome === 'published') {
-    return { to: 'published', details: { code: 'operator_resolved', message: OPERATOR_FOUND, patch: { publicUrl: verdict.publicUrl ?? null, lastErrorCode: null, lastErrorMessage: null } } };
-  }
-  const message = verdict.reason ?? 'an operator found that the provider never published it';
-  return { to: 'failed', details: { code: 'not_published', message, patch: { lastErrorCode: 'not_published', lastErrorMessage: message } } };
-}
-
 /**
  * An operator's verdict on an unconfirmed post, so it reaches a definite outcome without being sent
  * again:
@@ -269,21 +214,8 @@ function finalVerdict(verdict: ResolvePostBody): { to: 'published' | 'failed'; d
 export async function resolveUnconfirmedPost(context: ApiContext, postId: string, verdict: ResolvePostBody): Promise<PostRow> {
   let outcome: { row: PostRow | null; delivery: string | null };
   try {
-    outcome = await context.db.db.transaction(async (tx) => {
-      if (verdict.outcome === 'published' && verdict.publishId !== undefined) {
-        const row = await transitionPost(tx, postId, ['unconfirmed'], 'processing', {
-          code: 'operator_resolved',
-          message: `${OPERATOR_FOUND} and gave its publish id; polling it to its outcome`,
-          data: { publishId: verdict.publishId },
-          patch: { publishId: verdict.publishId, publicUrl: verdict.publicUrl ?? null, pollDeadlineAt: null, finishedAt: null, lastErrorCode: null, lastErrorMessage: null },
-        });
-        return { row, delivery: null };
-      }
-      const { to, details } = finalVerdict(verdict);
-      const row = await transitionPost(tx, postId, ['unconfirmed'], to, details);
-      // The same event, once per generation, as when a worker ends the post.
-      return { row, delivery: row === null ? null : await recordPostWebhook(tx, row, context.env.WEBHOOK_URL) };
-    });
+    // A verdict that ends the post records its webhook in the same transaction, as a worker does.
+    outcome = await recordOperatorVerdict(context.db.db, postId, verdict, context.env.WEBHOOK_URL);
   } catch (caught) {
     if (isUniqueViolation(caught, 'posts_publish_id_key')) throw conflict('This publish id belongs to another post', { publishId: 'already belongs to another post' });
     throw caught;
