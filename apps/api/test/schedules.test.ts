@@ -132,7 +132,7 @@ describe('/v1/schedules', () => {
     expect(started).toMatchObject({ scheduleId: id, outcome: 'started', reason: 'manual run', crawl: { kind: 'hashtag', status: 'queued', scheduleId: id, fireTime: started.fireTime } });
     expect(new Date(started.fireTime).getUTCMilliseconds()).toBe(0);
     const job = await api.queues['crawl-hashtag'].getJob(crawlJobId({ id: started.crawl.id, generation: 0 }, 0));
-    expect(job?.data).toEqual({ crawlId: started.crawl.id });
+    expect(job?.data).toEqual({ crawlId: started.crawl.id, generation: 0, segment: 0 });
 
     // The same second again is the same run, not a second one.
     const [claim] = await api.db.db.select().from(scheduleRuns).where(eq(scheduleRuns.scheduleId, id));
