@@ -3,7 +3,7 @@ import { crawlJobId, enqueueCrawl } from '@pubcrawl/queue';
 import { ACTIVE_CRAWL_STATUSES, type CrawlStatus } from '@pubcrawl/schemas';
 import { Permanent, QuotaWait, SessionExpired, toError, UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
-import { JobFailed, Rescheduled, type JobRun } from '../job-contract';
+import { JobFailed, type JobRun, type Rescheduled } from '../job-contract';
 import { completeCrawl, failCrawl, parkCrawlForReauth } from '../crawls/outcomes';
 import { runCrawlSegment, type SegmentSummary } from '../crawls/segment';
 import type { Processor } from './index';
