@@ -70,10 +70,17 @@ function boardRequestProblem(params: unknown, query: unknown, body: unknown): { 
   return null;
 }
 
+/** `ERRORS.JOB_NOT_FOUND` → `Job not found`. */
+function humanizeBoardKey(key: string): string {
+  const words = key.replace(/^ERRORS\./, '').toLowerCase().split('_').join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /**
- * The board's own error answers (`{"error":"Job not found"}`) in the API's envelope, so one client
- * can read every error pubcrawl gives. Its messages name jobs and queues, never internals (those
- * come through boardErrorResponse, which replaces them).
+ * The board's own error answers (`{"error":{"key":"ERRORS.JOB_NOT_FOUND"}}`) in the API's envelope,
+ * so one client can read every error pubcrawl gives. The key stays beside code and message: the
+ * board's UI translates it. Its messages name jobs and queues, never internals (those come through
+ * boardErrorResponse, which replaces them).
  */
 function boardErrorPayload(statusCode: number, payload: unknown): unknown {
   if (statusCode < 400 || typeof payload !== 'string') return payload;
@@ -83,10 +90,12 @@ function boardErrorPayload(statusCode: number, payload: unknown): unknown {
   } catch {
     return payload;
   }
-  const message = (parsed as { error?: unknown } | null)?.error;
-  if (typeof message !== 'string') return payload;
+  const error = (parsed as { error?: unknown } | null)?.error;
+  const key = typeof error === 'object' && error !== null && typeof (error as { key?: unknown }).key === 'string' ? (error as { key: string }).key : null;
+  if (typeof error !== 'string' && key === null) return payload;
   const code = statusCode === 404 ? 'not_found' : statusCode >= 500 ? 'server_error' : 'invalid_input';
-  return JSON.stringify({ error: { code, message: statusCode >= 500 ? 'Internal server error' : message } } satisfies ErrorEnvelope);
+  const message = statusCode >= 500 ? 'Internal server error' : key === null ? String(error) : humanizeBoardKey(key);
+  return JSON.stringify({ error: { code, message, ...(key === null ? {} : { key }) } });
 }
 
 /**

@@ -42,7 +42,7 @@ describe('/v1/crawls', () => {
     const crawl = await create({ kind: 'followers', target: { username: 'user_100' }, maxItems: 50 });
     expect(crawl).toMatchObject({ kind: 'followers', status: 'queued', target: { username: 'user_100' }, pages: 0, items: 0, maxItems: 50, cursor: null, error: null });
     const job = await api.queues[crawlQueueName('followers')].getJob(crawlJobId({ id: crawl.id, generation: 0 }, 0));
-    expect(job?.data).toEqual({ crawlId: crawl.id });
+    expect(job?.data).toEqual({ crawlId: crawl.id, generation: 0, segment: 0 });
   });
 
   it('accepts a hashtag crawl by id and treats the id as already resolved', async () => {
@@ -137,7 +137,7 @@ describe('/v1/crawls', () => {
     expect(response.statusCode).toBe(202);
     expect(response.json()).toMatchObject({ status: 'queued', pages: 7, items: 210, cursor: 'c7', error: null, finishedAt: null });
     const job = await api.queues[crawlQueueName('followers')].getJob(crawlJobId({ id: crawl.id, generation: 1 }, 7));
-    expect(job?.data).toEqual({ crawlId: crawl.id });
+    expect(job?.data).toEqual({ crawlId: crawl.id, generation: 1, segment: 7 });
   });
 
   describe('items', () => {

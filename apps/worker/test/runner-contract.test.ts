@@ -105,7 +105,9 @@ describe('the runner owns the job contract', () => {
           { timeoutMs: 10_000, describe: () => queue.getJobCounts() },
         );
         const job = async (id: string | undefined) => queue.getJob(id ?? '');
-        expect((await job(rescheduled?.id))?.attemptsMade).toBe(0);
+        // Two starts, one attempt: the reschedule did not count, the completing run did.
+        expect((await job(rescheduled?.id))?.attemptsStarted).toBe(2);
+        expect((await job(rescheduled?.id))?.attemptsMade).toBe(1);
         expect((await job(rescheduled?.id))?.returnvalue).toEqual({ done: 2 });
         const waited = await job(waiting?.id);
         expect(waited?.attemptsMade).toBe(0);
