@@ -25,8 +25,9 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { commonEnvFields, DEFAULT_REDIS_URL, loadEnv } from '@pubcrawl/config';
 import { startSandbox } from '@pubcrawl/sandbox';
-import { QuotaLimiter, RateLimited, TikApiClient, toError, waitForTurn, type QuotaGate } from '@pubcrawl/tiktok';
+import { QuotaLimiter, RateLimited, TikApiClient, waitForTurn, type QuotaGate } from '@pubcrawl/tiktok';
 import { FixedWindowQuotaLimiter } from './lib/fixed-window-limiter';
+import { toError } from '@pubcrawl/errors';
 
 const QUOTA_PER_SECOND = 50;
 const PROCESSES = 4;

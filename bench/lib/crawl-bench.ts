@@ -12,10 +12,11 @@ import { createDb, findCrawl, insertCrawl, type CrawlCheckpointRow, type CrawlRo
 import { closeQueues, createQueues, createRedisConnection, enqueueCrawl, type Queues } from '@pubcrawl/queue';
 import { startSandbox, type RunningSandbox, type SandboxConfig } from '@pubcrawl/sandbox';
 import type { CreateCrawlBody } from '@pubcrawl/schemas';
-import { toError } from '@pubcrawl/tiktok';
+
 import { deleteKeysWithPrefix, freshMigratedDatabase } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { toError } from '@pubcrawl/errors';
 
 export const MB = 1024 * 1024;
 export const API_KEY = 'bench-crawl-key';

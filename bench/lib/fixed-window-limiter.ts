@@ -1,6 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import { DEFAULT_QUOTA_LIMITS, scopeId, toError, type AcquireOptions, type QuotaDecision, type QuotaGate, type QuotaLimits, type QuotaScope } from '@pubcrawl/tiktok';
+import { DEFAULT_QUOTA_LIMITS, scopeId, type AcquireOptions, type QuotaDecision, type QuotaGate, type QuotaLimits, type QuotaScope } from '@pubcrawl/tiktok';
+import { toError } from '@pubcrawl/errors';
 
 export interface FixedWindowQuotaLimiterOptions {
   redis: Redis;

@@ -2,6 +2,7 @@ import type { FastifyError } from 'fastify';
 import type { App } from './app-type';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ApiError, type ErrorEnvelope } from './errors';
+import { toError } from '@pubcrawl/errors';
 
 function fieldName(context: string | undefined, instancePath: string): string {
   const path = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
@@ -9,9 +10,9 @@ function fieldName(context: string | undefined, instancePath: string): string {
   return context ?? 'body';
 }
 
-function asError(caught: unknown): FastifyError {
-  if (caught instanceof Error) return caught as FastifyError;
-  return Object.assign(new Error(String(caught)), { code: 'UNKNOWN' }) as FastifyError;
+/** Fastify's errors carry `code` and `statusCode`; anything else thrown has neither, which reads the same. */
+function asFastifyError(caught: unknown): FastifyError {
+  return toError(caught) as FastifyError;
 }
 
 /**
@@ -22,7 +23,7 @@ const POSTGRES_VALUE_ERRORS = new Set(['22021', '22P05', '22003', '22008', '22P0
 
 export function registerErrorHandling(app: App): void {
   app.setErrorHandler((caught: unknown, request, reply) => {
-    const error = asError(caught);
+    const error = asFastifyError(caught);
     if (error instanceof ApiError) return reply.status(error.statusCode).send(error.toEnvelope());
 
     if (hasZodFastifySchemaValidationErrors(error)) {

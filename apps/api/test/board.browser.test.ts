@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { createRedisConnection } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
 import { waitFor } from '@pubcrawl/testing';
-import { toError } from '@pubcrawl/tiktok';
+
 import { Worker } from 'bullmq';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
+import { toError } from '@pubcrawl/errors';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));

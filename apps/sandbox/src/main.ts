@@ -1,6 +1,7 @@
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
-import { DEFAULT_ACCOUNT_LIMITS, startSandbox, toError, type SandboxConfig } from '@pubcrawl/sandbox';
+import { DEFAULT_ACCOUNT_LIMITS, startSandbox, type SandboxConfig } from '@pubcrawl/sandbox';
 import { env } from './env';
+import { toError } from '@pubcrawl/errors';
 
 const logger = createLogger({ name: 'sandbox', level: env.LOG_LEVEL });
 

@@ -17,6 +17,7 @@ import { missedTickToCatchUp } from './catch-up';
 import type { Clock } from './clock';
 import type { SchedulerEnv } from './env';
 import type { TickSource, TickWatch } from './ticks';
+import { toError } from '@pubcrawl/errors';
 
 export interface StartSchedulerOptions {
   env: SchedulerEnv;
@@ -72,10 +73,6 @@ const FIRE_RETRY_DELAYS_MS = [500, 2_000];
 /** Enqueueing must not hold a fire forever while Redis is away: the crawl reconciler catches up. */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
-function asError(caught: unknown): Error {
-  return caught instanceof Error ? caught : new Error(String(caught));
-}
-
 // Real timers below, not the clock: they bound waits on real sockets (see Clock).
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,7 +112,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
   const { env, logger, clock, ticks } = options;
   const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'pubcrawl-scheduler' });
   const redis = createRedisConnection(redisTopology(env), { connectionName: 'pubcrawl-scheduler' });
-  redis.on('error', (caught: unknown) => logger.debug({ err: asError(caught) }, 'redis connection error'));
+  redis.on('error', (caught: unknown) => logger.debug({ err: toError(caught) }, 'redis connection error'));
   const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 
   const registrations = new Map<string, Registration>();
@@ -142,7 +139,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
       await withTimeout(enqueueCrawl(queues, crawl, 0), ENQUEUE_TIMEOUT_MS, 'enqueue');
     } catch (caught) {
       // The crawl row is committed as queued; the crawl reconciler enqueues crawls that lost their job.
-      logger.warn({ err: asError(caught), crawlId: crawl.id }, 'enqueue failed after commit; the crawl reconciler will enqueue it');
+      logger.warn({ err: toError(caught), crawlId: crawl.id }, 'enqueue failed after commit; the crawl reconciler will enqueue it');
     }
   }
 
@@ -160,7 +157,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
         if (result.crawl) await enqueue(result.crawl);
         return;
       } catch (caught) {
-        const error = asError(caught);
+        const error = toError(caught);
         const delay = FIRE_RETRY_DELAYS_MS[attempt];
         if (delay === undefined || stopped) {
           // Another replica may still claim it; if none does, the next start's catch-up will.
@@ -191,7 +188,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
       // node-cron expands a range into an array before checking it (0-200000000 killed the process).
       compiled = compileCron(schedule.cron, schedule.timezone);
     } catch (caught) {
-      logger.error({ scheduleId: schedule.id, err: asError(caught) }, 'schedule has an expression or zone this node-cron rejects; not registered');
+      logger.error({ scheduleId: schedule.id, err: toError(caught) }, 'schedule has an expression or zone this node-cron rejects; not registered');
       return false;
     }
     const watch = await ticks.watch({ id: schedule.id, cron: schedule.cron, compiled }, (nominal) => void onTick(schedule.id, compiled, nominal));
@@ -239,12 +236,12 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
         markReady();
       }
     } catch (caught) {
-      logger.error({ err: asError(caught) }, 'loading schedules failed; keeping the tasks already registered and retrying');
+      logger.error({ err: toError(caught) }, 'loading schedules failed; keeping the tasks already registered and retrying');
     }
     try {
       await startWaitingRuns();
     } catch (caught) {
-      logger.error({ err: asError(caught) }, 'starting waiting runs failed; retrying at the next poll');
+      logger.error({ err: toError(caught) }, 'starting waiting runs failed; retrying at the next poll');
     }
   }
 
@@ -284,7 +281,7 @@ export function startScheduler(options: StartSchedulerOptions): RunningScheduler
         for (const registration of registrations.values()) await registration.watch.stop();
         registrations.clear();
         await atMost(Promise.all([...inFlight]), env.SCHEDULER_SHUTDOWN_GRACE_MS);
-        await closeQueues(queues).catch((caught: unknown) => logger.warn({ err: asError(caught) }, 'closing queues failed'));
+        await closeQueues(queues).catch((caught: unknown) => logger.warn({ err: toError(caught) }, 'closing queues failed'));
         await closeRedisConnection(redis);
         await db.close();
       })();

@@ -1,12 +1,13 @@
 import { childFor } from '@pubcrawl/logger';
 import { createRedisConnection, settleConnections } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
-import { Ambiguous, Permanent, QuotaWait, RateLimited, SessionExpired, toError } from '@pubcrawl/tiktok';
+import { Ambiguous, Permanent, QuotaWait, RateLimited, SessionExpired } from '@pubcrawl/tiktok';
 import { DelayedError, UnrecoverableError, Worker, type Job, type Processor as BullProcessor } from 'bullmq';
 import { z } from 'zod';
 import type { WorkerContext } from './context';
 import { JobFailed, Rescheduled, type JobResult, type JobRun, type Processor } from './job-contract';
 import { processorFactories } from './processors/index';
+import { toError } from '@pubcrawl/errors';
 
 /** What the runner does with a job once its processor has answered or thrown. */
 export type JobAction =

@@ -1,6 +1,7 @@
 import { loadEnv } from '@pubcrawl/config';
 import { migrateEnvSchema, migrateEnvSource } from './env';
 import { migrateDatabase } from './migrate';
+import { toError } from '@pubcrawl/errors';
 
 // `pnpm db:migrate`: short, human output; a failure prints one line and exits non-zero.
 const env = loadEnv(migrateEnvSchema, migrateEnvSource);
@@ -13,7 +14,7 @@ try {
   const applied = result.applied === 0 ? 'already up to date' : `applied ${result.applied} migration(s)`;
   process.stdout.write(`db:migrate ${where}: ${created}${applied} (${result.total} total)\n`);
 } catch (caught) {
-  const error = caught instanceof Error ? caught : new Error(String(caught));
+  const error = toError(caught);
   process.stderr.write(`db:migrate ${where} failed: ${error.message || error.name}\n`);
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { PREFLIGHT_TIMEOUT_MS, serviceAddress, type PreflightFailure } from '@pubcrawl/config';
 import pg from 'pg';
+import { toError } from '@pubcrawl/errors';
 
 /** SQLSTATE 3D000: the server answered, the database is missing; `pnpm db:migrate` creates it. */
 const INVALID_CATALOG_NAME = '3D000';
@@ -20,7 +21,7 @@ export async function probePostgres(url: string, timeoutMs = PREFLIGHT_TIMEOUT_M
     await client.query('select 1');
     return null;
   } catch (caught) {
-    const error = caught instanceof Error ? caught : new Error(String(caught));
+    const error = toError(caught);
     const code = (error as { code?: unknown }).code;
     if (code === INVALID_CATALOG_NAME) return null;
     // A SQLSTATE (five characters) means the server answered: the problem is the login, not the server.

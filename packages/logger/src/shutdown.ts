@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * Every pubcrawl process stops the same way: on the first SIGTERM or SIGINT it runs `stop` once
@@ -12,7 +13,7 @@ export function exitOnSignal(logger: Logger, stop: (signal: NodeJS.Signals) => P
     stop(signal).then(
       () => process.exit(0),
       (caught: unknown) => {
-        logger.error({ err: caught instanceof Error ? caught : new Error(String(caught)) }, 'shutdown failed');
+        logger.error({ err: toError(caught) }, 'shutdown failed');
         process.exit(1);
       },
     );

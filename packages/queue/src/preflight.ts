@@ -1,12 +1,9 @@
 import { endpointAddress, PREFLIGHT_TIMEOUT_MS, REDIS_TOPOLOGY_VARIABLE, serviceAddress, type PreflightFailure, type RedisEndpoint, type RedisTopology } from '@pubcrawl/config';
 import { Redis, type RedisOptions } from 'ioredis';
+import { toError } from '@pubcrawl/errors';
 
 const START_REDIS = 'start it with `redis-server --daemonize yes` (or `docker compose up -d redis`), or point REDIS_URL at a running server';
 const REFUSED = /NOAUTH|WRONGPASS|NOPERM|ERR /;
-
-function toError(caught: unknown): Error {
-  return caught instanceof Error ? caught : new Error(String(caught));
-}
 
 /** How one probe connection ended: the command's reply, or why there was none. */
 type Attempt<T> = { ok: true; value: T } | { ok: false; answered: boolean; reason: string; message: string };

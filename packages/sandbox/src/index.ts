@@ -13,7 +13,6 @@ export { TIKTOK_ERROR_MESSAGES } from './tiktok-errors';
 export { ADMIN_PREFIX } from './admin-routes';
 export { seededRandom } from './faults';
 // For the `pnpm sandbox` process (apps/sandbox), which catches what startSandbox throws.
-export { toError } from './errors';
 
 export interface StartSandboxOptions {
   /** 0 (the default) picks a free port, which is what parallel test files want. */

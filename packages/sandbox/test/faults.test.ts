@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/index';
 import { API_KEY, client, videoPost, type Api } from './helpers';
 import type { TikapiError } from './wire';
+import { toError } from '@pubcrawl/errors';
 
 let sandbox: RunningSandbox;
 let api: Api;
@@ -17,7 +18,7 @@ async function failureOf(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (caught) {
-    return caught instanceof Error ? caught : new Error(String(caught));
+    return toError(caught);
   }
   throw new Error('expected the request to fail');
 }

@@ -10,6 +10,8 @@ export { startServices, withDatabaseName, type StartedServices, type TestService
 export { testSandbox } from './sandbox';
 export { captureOutput, signalAndWait, type ChildExit } from './child';
 export { unusedPort } from './ports';
+export { pgbouncerBinary, startPgBouncer, type PgBouncerOptions, type RunningPgBouncer } from './pgbouncer';
+export { watchPreparedStatements, type PreparedStatementWatch } from './prepared-statements';
 export { waitFor } from './wait';
 
 /** This test file's own database: a clone of the migrated template. Call `cleanup` in afterAll. */

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { RedisTopology } from '@pubcrawl/config';
 import { unusedPort } from './ports';
 import { waitFor } from './wait';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * Real Redis Cluster and Sentinel deployments made of local `redis-server` processes on free
@@ -92,7 +93,7 @@ async function launch<T>(name: string, form: (launched: Launched) => Promise<T>)
   } catch (caught) {
     const printed = [...launched.output.values()].map((text) => text().split('\n').slice(-5).join('\n')).join('\n---\n');
     await stop();
-    const error = caught instanceof Error ? caught : new Error(String(caught));
+    const error = toError(caught);
     throw new Error(`${name} did not form: ${error.message}\n${printed}`, { cause: error });
   }
 }

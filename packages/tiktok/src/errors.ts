@@ -84,16 +84,8 @@ export class Ambiguous extends UpstreamError {
   readonly kind = 'Ambiguous';
 }
 
-/** Turns whatever was thrown into an Error before anything looks at it. */
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  if (typeof value === 'string') return new Error(value);
-  try {
-    return new Error(`Non-error thrown: ${JSON.stringify(value)}`);
-  } catch {
-    return new Error(`Non-error thrown: ${String(value)}`);
-  }
-}
+// The repo's one error normaliser, re-exported for this package's modules.
+export { toError } from '@pubcrawl/errors';
 
 /** The kinds a TikTok `statusCode` can map to; rate limits come from HTTP 429, never a code. */
 export type TikTokCodeKind = Exclude<UpstreamErrorKind, 'RateLimited' | 'Ambiguous'>;

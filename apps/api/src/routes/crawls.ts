@@ -24,13 +24,14 @@ import {
   uuidParamsSchema,
   type CrawlExportFormat,
 } from '@pubcrawl/schemas';
-import { toError } from '@pubcrawl/tiktok';
+
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
 import { assertCrawlAccount } from '../services/crawl-account';
 import { crawlItemsStream, negotiateExportFormat, STREAM_CONTENT_TYPES } from '../services/crawl-export';
+import { toError } from '@pubcrawl/errors';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema, 409: errorEnvelopeSchema };
 

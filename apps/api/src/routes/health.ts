@@ -2,6 +2,7 @@ import { appliedMigrationCount, expectedMigrationCount, pingDatabase } from '@pu
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
+import { toError } from '@pubcrawl/errors';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -20,7 +21,7 @@ async function withTimeout<T>(promise: Promise<T>, label: string): Promise<T> {
 }
 
 function describe(caught: unknown): string {
-  const error = caught instanceof Error ? caught : new Error(String(caught));
+  const error = toError(caught);
   return error.message || error.name;
 }
 

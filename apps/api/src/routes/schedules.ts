@@ -32,6 +32,7 @@ import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { invalidInput, notFound } from '../errors';
 import { assertCrawlAccount } from '../services/crawl-account';
+import { toError } from '@pubcrawl/errors';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
@@ -44,7 +45,7 @@ function nextRunAt(schedule: Pick<ScheduleRow, 'cron' | 'timezone' | 'enabled'>,
   try {
     return compileCron(schedule.cron, schedule.timezone).next(now);
   } catch (caught) {
-    const error = caught instanceof Error ? caught : new Error(String(caught));
+    const error = toError(caught);
     if (error instanceof InvalidCronError) return null;
     throw error;
   }
@@ -216,7 +217,7 @@ export const schedulesRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
             await enqueueCrawl(context.queues, result.crawl, 0);
           } catch (caught) {
             // The crawl row is committed; the crawl reconciler enqueues it once Redis answers again.
-            const error = caught instanceof Error ? caught : new Error(String(caught));
+            const error = toError(caught);
             request.log.warn({ err: error, crawlId: result.crawl.id }, 'enqueue after a manual schedule run failed; the reconciler will retry');
           }
         }

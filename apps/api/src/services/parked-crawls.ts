@@ -1,7 +1,8 @@
 import { requeueCrawls } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
-import { toError } from '@pubcrawl/tiktok';
+
 import type { ApiContext } from '../context';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * After an account is re-authorised: every crawl parked on it (`reauth_required`) goes back to

@@ -1,7 +1,8 @@
 import { unparkPosts } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus } from '@pubcrawl/queue';
-import { toError } from '@pubcrawl/tiktok';
+
 import type { ApiContext } from '../context';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * After an account is re-authorized, its parked posts go back to work: those the provider never

@@ -20,9 +20,10 @@ import {
   type ResolvePostBody,
   type TrackPublishBody,
 } from '@pubcrawl/schemas';
-import { toError } from '@pubcrawl/tiktok';
+
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
+import { toError } from '@pubcrawl/errors';
 
 /** JSON with object keys sorted at every level: the same body always hashes the same. */
 function canonicalJson(value: unknown): string {

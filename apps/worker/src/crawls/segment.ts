@@ -1,7 +1,7 @@
 import { advanceCrawlSegment, applyCrawlPage, type CrawlCheckpointRow, type CrawlCheckpointState, type CrawlRow } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
 import type { CrawlFinishReason } from '@pubcrawl/schemas';
-import { RateLimited, toError } from '@pubcrawl/tiktok';
+import { RateLimited } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import type { WorkerEnv } from '../env';
 import { rescheduleAt, type Rescheduled } from '../job-contract';
@@ -9,6 +9,7 @@ import { fetchCrawlPage, type CrawlSource, type FetchedPage } from './fetch-page
 import { completeCrawl, failCrawl, parkCrawlForReauth } from './outcomes';
 import { askQuotaEarly, takeQuotaTurn, type EarlyDecision } from './quota';
 import { resolveCrawlSource, type QuotaRequest } from './source';
+import { toError } from '@pubcrawl/errors';
 
 /** How long a job that yields without progress (shutdown, a starved time budget) waits to run again. */
 const EMPTY_YIELD_DELAY_MS = 1_000;

@@ -1,8 +1,9 @@
 import { findAccount, recordCrawlResolvedId, type CrawlRow } from '@pubcrawl/db';
-import { toError, type CheckUserResult } from '@pubcrawl/tiktok';
+import { type CheckUserResult } from '@pubcrawl/tiktok';
 import { z } from 'zod';
 import type { WorkerContext } from '../context';
 import type { CrawlSource } from './fetch-page';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * What a crawl's stored target and account turn into before its first request: the upstream source,

@@ -1,12 +1,13 @@
 import { findCrawl, startCrawlRun, type CrawlRow } from '@pubcrawl/db';
 import { crawlJobId, enqueueCrawl } from '@pubcrawl/queue';
 import { ACTIVE_CRAWL_STATUSES, type CrawlStatus } from '@pubcrawl/schemas';
-import { Permanent, QuotaWait, SessionExpired, toError, UpstreamError } from '@pubcrawl/tiktok';
+import { Permanent, QuotaWait, SessionExpired, UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { JobFailed, type JobRun, type Rescheduled } from '../job-contract';
 import { completeCrawl, failCrawl, parkCrawlForReauth } from '../crawls/outcomes';
 import { runCrawlSegment, type SegmentSummary } from '../crawls/segment';
 import type { Processor } from './index';
+import { toError } from '@pubcrawl/errors';
 
 /** TikTok's paging depth cap: re-asking gets the same answer, so it is where the list ends for us. */
 const LIST_LIMIT_REACHED = '10404';

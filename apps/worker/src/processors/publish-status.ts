@@ -1,9 +1,10 @@
 import { findPostWithAccount, setMissingPollDeadline, type AccountRow, type PostRow } from '@pubcrawl/db';
-import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, toError, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
+import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
 import { endPost, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
 import type { Processor } from './index';
+import { toError } from '@pubcrawl/errors';
 
 type StatusRun = JobRun<'publish-status'>;
 

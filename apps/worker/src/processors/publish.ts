@@ -1,19 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findPostWithAccount, lockPost, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
-import {
-  accountScope,
-  Ambiguous,
-  CreatePostResponse,
-  Permanent,
-  QuotaWait,
-  RateLimited,
-  SessionExpired,
-  toError,
-  Transient,
-  UpstreamError,
-  waitForQuota,
-  type CreatePostResult,
-} from '@pubcrawl/tiktok';
+import { accountScope, Ambiguous, CreatePostResponse, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
@@ -29,6 +16,7 @@ import {
 import { publishLane, type PublishLane } from '../publishing/publish-lane';
 import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
+import { toError } from '@pubcrawl/errors';
 
 /**
  * Publishes one post, with an exactly-once effect on the provider:

@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { findWebhookDelivery, recordWebhookAttempt } from '@pubcrawl/db';
-import { toError } from '@pubcrawl/tiktok';
+
 import type { WorkerContext } from '../context';
 import { JobFailed } from '../job-contract';
 import type { Processor } from './index';
+import { toError } from '@pubcrawl/errors';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 

@@ -1,0 +1,3 @@
+import base from '@pubcrawl/eslint-config';
+
+export default [...base];
