@@ -171,8 +171,8 @@ function startChild(config: ChildConfig) {
   // Keep an early exit from being an unhandled rejection before anyone awaits it.
   exited.catch(() => undefined);
   const next = async (): Promise<unknown> => {
-    const [message] = await Promise.race([once(child, 'message'), exited]);
-    return message;
+    const received: unknown[] = (await Promise.race([once(child, 'message'), exited])) as unknown[];
+    return received[0];
   };
   return {
     ready: Promise.race([next(), sleep(120_000).then(() => Promise.reject(new Error('bench child did not boot in 120 s')))]),
@@ -204,7 +204,7 @@ async function runChild(config: ChildConfig): Promise<void> {
 
   const started = once(process, 'message');
   process.send?.('ready');
-  const [message] = await started;
+  const message: unknown = ((await started) as unknown[])[0];
   const { startAt, stopAt, waves } = startMessage.parse(message);
 
   const report: ChildReport = { sent: 0, ok: 0, limited: 0, errors: 0 };

@@ -16,6 +16,7 @@ export function registerJsonBodyParser(app: App): void {
       done(null, undefined);
       return;
     }
-    defaultParser(request, text, done);
+    // Fastify's parser answers through `done`; whatever it returns carries nothing more.
+    void defaultParser(request, text, done);
   });
 }

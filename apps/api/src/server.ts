@@ -16,9 +16,10 @@ import { noStore, registerSecurityHeaders } from './security-headers';
 import { refuseMalformedText } from './text-guard';
 
 export async function buildServer(context: ApiContext): Promise<App> {
+  // pino's Logger is a FastifyBaseLogger; widening it here keeps pino's extra generic out of App.
+  const loggerInstance: FastifyBaseLogger = context.logger;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; the cast only erases pino's extra generic.
-    loggerInstance: context.logger as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: context.env.BODY_LIMIT_BYTES,
     // Behind a proxy the client address matters for logs and the failed-login budget; trusting
     // X-Forwarded-For is the deployer's choice (TRUST_PROXY).

@@ -76,7 +76,7 @@ describe('accounts API', () => {
       const url: string = `/v1/accounts?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`;
       const response = await call({ method: 'GET', url, headers: api.auth });
       expect(response.statusCode).toBe(200);
-      const page = response.json() as { items: Array<{ id: string; createdAt: string }>; nextCursor: string | null };
+      const page = response.json<{ items: Array<{ id: string; createdAt: string }>; nextCursor: string | null }>();
       seen.push(...page.items.map((item) => item.id));
       cursor = page.nextCursor;
       pages += 1;

@@ -31,7 +31,7 @@ describe('Bull Board', () => {
     expect(page.headers['content-type']).toContain('text/html');
     const queues = await api.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: basic('admin', 'board-secret') } });
     expect(queues.statusCode).toBe(200);
-    const names = (queues.json() as { queues: Array<{ name: string }> }).queues.map((queue) => queue.name).sort();
+    const names = queues.json<{ queues: Array<{ name: string }> }>().queues.map((queue) => queue.name).sort();
     expect(names).toEqual(['crawl-followers', 'crawl-hashtag', 'publish', 'publish-status', 'webhooks']);
   });
 

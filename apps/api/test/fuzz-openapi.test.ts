@@ -235,7 +235,7 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     }
     for (const parameter of operation.parameters.filter((candidate) => candidate.in === 'query')) {
       const kinds = typesOf(parameter.schema ?? {});
-      const values: Array<[string, string]> = [...STRING_VALUES.filter(([name]) => name !== '1 MB'), ['64 KB', 'q'.repeat(65_536)], ...NUMBER_VALUES.map(([name, value]): [string, string] => [name, String(value)])];
+      const values: Array<[string, string]> = [...STRING_VALUES.filter(([name]) => name !== '1 MB'), ['64 KB', 'q'.repeat(65_536)], ...NUMBER_VALUES.map(([name, value]): [string, string] => [name, typeof value === 'string' ? value : JSON.stringify(value)])];
       for (const [name, value] of kinds.length === 0 || kinds.includes('string') || kinds.includes('number') || kinds.includes('integer') ? values : []) {
         out.push(request(`query.${parameter.name} = ${name}`, { query: { ...query, [parameter.name]: value } }));
       }

@@ -28,7 +28,7 @@ describe('CRAWL_MAX_ITEMS_LIMIT', () => {
     expect(refused.json().error.fields).toEqual({ 'crawl.maxItems': expect.stringMatching(/5000/) });
     const created = await send('POST', '/v1/schedules', schedule(5000));
     expect(created.statusCode).toBe(201);
-    const id = (created.json() as { id: string }).id;
+    const id = created.json<{ id: string }>().id;
     const patched = await send('PATCH', `/v1/schedules/${id}`, { crawl: crawl(10_000) });
     expect(patched.statusCode).toBe(400);
     expect(patched.json().error.fields).toEqual({ 'crawl.maxItems': expect.stringMatching(/5000/) });

@@ -51,7 +51,7 @@ describe('cron expressions on /v1/schedules, at the default MIN_SCHEDULE_INTERVA
   it('holds PATCH to the same checks', async () => {
     const created = await post(body('0 3 * * *'));
     expect(created.statusCode).toBe(201);
-    const id = (created.json() as { id: string }).id;
+    const id = created.json<{ id: string }>().id;
     expectCronRefused(await patch(id, { cron: '0-200000000 * * * *' }));
     expectCronRefused(await patch(id, { cron: '* * * * * *' }), /MIN_SCHEDULE_INTERVAL_S/);
     expect((await patch(id, { cron: '*/5 * * * *' })).statusCode).toBe(200);

@@ -32,8 +32,8 @@ describe('list endpoints with a forged ?cursor=', () => {
       '/v1/accounts',
       '/v1/crawls',
       '/v1/schedules',
-      `/v1/schedules/${(schedule.json() as { id: string }).id}/runs`,
-      `/v1/crawls/${(crawl.json() as { id: string }).id}/items`,
+      `/v1/schedules/${schedule.json<{ id: string }>().id}/runs`,
+      `/v1/crawls/${crawl.json<{ id: string }>().id}/items`,
     );
   });
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe('list endpoints with a forged ?cursor=', () => {
     for (;;) {
       const response = await api.app.inject({ method: 'GET', url, headers: api.auth });
       expect(response.statusCode).toBe(200);
-      const page = response.json() as { items: Array<{ id: string }>; nextCursor: string | null };
+      const page = response.json<{ items: Array<{ id: string }>; nextCursor: string | null }>();
       seen.push(...page.items.map((item) => item.id));
       if (page.nextCursor === null) break;
       url = `/v1/accounts?limit=1&cursor=${page.nextCursor}`;

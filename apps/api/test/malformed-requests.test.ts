@@ -150,7 +150,7 @@ describe('500 malformed requests to POST /v1/posts and POST /v1/accounts', () =>
       byStatus[response.statusCode] = (byStatus[response.statusCode] ?? 0) + 1;
       const body = (() => {
         try {
-          return response.json() as { error?: { code?: string; fields?: Record<string, string> } };
+          return response.json<{ error?: { code?: string; fields?: Record<string, string> } }>();
         } catch {
           return null;
         }

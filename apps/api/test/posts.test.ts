@@ -252,7 +252,7 @@ describe('posts API', () => {
       const url: string = `/v1/posts?accountId=${other.id}&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`;
       const response = await api.app.inject({ method: 'GET', url, headers: api.auth });
       expect(response.statusCode).toBe(200);
-      const body = response.json() as { items: Array<{ id: string }>; nextCursor: string | null };
+      const body = response.json<{ items: Array<{ id: string }>; nextCursor: string | null }>();
       expect(body.items.length).toBeLessThanOrEqual(2);
       seen.push(...body.items.map((item) => item.id));
       cursor = body.nextCursor;

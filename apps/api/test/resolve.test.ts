@@ -128,7 +128,7 @@ describe('POST /v1/posts/:id/resolve', () => {
   it('refuses posts that are not unconfirmed and bad verdicts with the field named, writing nothing', async () => {
     const account = await createAccount(api);
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const scheduled = (await api.app.inject({ method: 'POST', url: '/v1/posts', headers: api.auth, payload: videoBody(account.id, { scheduledAt: later }) })).json() as PostJson;
+    const scheduled = (await api.app.inject({ method: 'POST', url: '/v1/posts', headers: api.auth, payload: videoBody(account.id, { scheduledAt: later }) })).json<PostJson>();
     const eventsBefore = await tableCount(api, 'post_events');
     const deliveriesBefore = await tableCount(api, 'webhook_deliveries');
 
@@ -148,7 +148,7 @@ describe('POST /v1/posts/:id/resolve', () => {
     for (const [payload, field] of bad) {
       const response = await resolve(scheduled.id, payload);
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
-      const { error } = response.json() as { error: { code: string; fields: Record<string, string> } };
+      const { error } = response.json<{ error: { code: string; fields: Record<string, string> } }>();
       expect(error.code, JSON.stringify(payload)).toBe('invalid_input');
       if (field !== '') expect(Object.keys(error.fields), JSON.stringify(payload)).toContain(field);
     }

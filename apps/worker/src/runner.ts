@@ -122,7 +122,8 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
       const entry = token === undefined ? null : { job, token };
       if (entry !== null) held.add(entry);
       try {
-        return await run(job, token, signal);
+        const result: unknown = await run(job, token, signal);
+        return result;
       } finally {
         if (entry !== null) held.delete(entry);
       }

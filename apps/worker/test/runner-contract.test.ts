@@ -50,7 +50,7 @@ describe('the runner owns the job contract', () => {
     try {
       const ids: Array<[string, string]> = [];
       for (const name of ALL_QUEUE_NAMES) {
-        const job = await harness.context.queues[name].add(name as never, { not: 'a payload' } as never, { attempts: 5 });
+        const job = await harness.context.queues[name].add(name, { not: 'a payload' } as never, { attempts: 5 });
         ids.push([name, job.id ?? '']);
       }
       for (const [name, id] of ids) {

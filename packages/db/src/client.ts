@@ -19,8 +19,9 @@ export interface CreateDbOptions {
   applicationName?: string;
 }
 
-const TIMESTAMPTZ = pg.types.builtins.TIMESTAMPTZ;
-const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text');
+/** timestamptz's type oid, fixed in pg_type since Postgres 7 (pg.types.builtins.TIMESTAMPTZ). */
+const TIMESTAMPTZ = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text') as (value: string) => unknown;
 
 interface TypeParsers {
   getTypeParser(oid: number, format?: string): unknown;
@@ -43,11 +44,13 @@ function withExactTimestamps(config: unknown): unknown {
   return {
     ...config,
     types: {
-      getTypeParser: (oid: number, format?: string) => (oid === TIMESTAMPTZ && format !== 'binary' ? parseTimestamptz : types.getTypeParser(oid, format)),
+      getTypeParser: (oid: number, format?: string): unknown => (oid === TIMESTAMPTZ && format !== 'binary' ? parseTimestamptz : types.getTypeParser(oid, format)),
     },
   };
 }
 
+// Only ever called with a client as `this` (below), so taking it off the prototype is safe.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const baseQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
 
 /** A pg client whose queries read timestamptz exactly, whatever type config the caller passes. */

@@ -59,9 +59,9 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 }
 
 async function countApplied(client: pg.Client): Promise<number> {
-  const table = await client.query(`select to_regclass('drizzle.__drizzle_migrations') as name`);
+  const table = await client.query<{ name: string | null }>(`select to_regclass('drizzle.__drizzle_migrations') as name`);
   if (table.rows[0]?.name === null || table.rows[0]?.name === undefined) return 0;
-  const result = await client.query('select count(*)::int as count from drizzle.__drizzle_migrations');
+  const result = await client.query<{ count: number }>('select count(*)::int as count from drizzle.__drizzle_migrations');
   return Number(result.rows[0]?.count ?? 0);
 }
 
@@ -118,8 +118,8 @@ export async function expectedMigrationCount(folder: string = MIGRATIONS_FOLDER)
 }
 
 export async function appliedMigrationCount(pool: pg.Pool): Promise<number> {
-  const table = await pool.query(`select to_regclass('drizzle.__drizzle_migrations') as name`);
+  const table = await pool.query<{ name: string | null }>(`select to_regclass('drizzle.__drizzle_migrations') as name`);
   if (!table.rows[0]?.name) return 0;
-  const result = await pool.query('select count(*)::int as count from drizzle.__drizzle_migrations');
+  const result = await pool.query<{ count: number }>('select count(*)::int as count from drizzle.__drizzle_migrations');
   return Number(result.rows[0]?.count ?? 0);
 }

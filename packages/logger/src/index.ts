@@ -98,7 +98,7 @@ export interface WorkContext {
 
 export function childFor(logger: Logger, context: WorkContext): Logger {
   const bindings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(context)) {
+  for (const [key, value] of Object.entries(context) as Array<[string, string | undefined]>) {
     if (value !== undefined) bindings[key] = value;
   }
   return logger.child(bindings);

@@ -36,7 +36,7 @@ export function createQueues(options: QueueSetOptions): Queues {
     [QUEUE_NAMES.crawlFollowers]: make(QUEUE_NAMES.crawlFollowers),
     [QUEUE_NAMES.crawlHashtag]: make(QUEUE_NAMES.crawlHashtag),
     [QUEUE_NAMES.webhooks]: make(QUEUE_NAMES.webhooks),
-  } as Queues;
+  };
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

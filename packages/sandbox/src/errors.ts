@@ -1,5 +1,7 @@
 // The repo's one error normaliser, re-exported for this package's modules.
-export { toError } from '@pubcrawl/errors';
+import { toError } from '@pubcrawl/errors';
+
+export { toError };
 
 /** The HTTP status Fastify attached to a framework error (bad JSON, body too large), if any. */
 export function clientErrorStatus(error: Error): number | null {

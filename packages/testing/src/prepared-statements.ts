@@ -18,7 +18,8 @@ export interface PreparedStatementWatch {
 export function watchPreparedStatements(): PreparedStatementWatch {
   const prototype = pg.Connection.prototype;
   // Called with the connection as `this`, below: the method is never used unbound.
-  const original = prototype.parse as (this: pg.Connection, query: pg.QueryParse, more: boolean) => void;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const original = prototype.parse;
   const named: string[] = [];
   let parses = 0;
   prototype.parse = function parse(this: pg.Connection, query, more) {

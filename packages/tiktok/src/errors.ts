@@ -1,3 +1,4 @@
+import { toError } from '@pubcrawl/errors';
 import { z } from 'zod';
 import type { QuotaScope, Upstream } from './scope';
 
@@ -85,7 +86,7 @@ export class Ambiguous extends UpstreamError {
 }
 
 // The repo's one error normaliser, re-exported for this package's modules.
-export { toError } from '@pubcrawl/errors';
+export { toError };
 
 /** The kinds a TikTok `statusCode` can map to; rate limits come from HTTP 429, never a code. */
 export type TikTokCodeKind = Exclude<UpstreamErrorKind, 'RateLimited' | 'Ambiguous'>;
