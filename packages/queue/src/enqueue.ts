@@ -6,13 +6,29 @@ import type { Queues } from './queues';
  * Typed producers. Each derives its job id from the row, so calling one twice (a retried request,
  * the reconciler after a Redis flush) never creates a second job for the same work.
  */
-export async function enqueuePublish(queues: Queues, post: { id: string; generation: number; scheduledAt: Date }): Promise<void> {
-  const delay = Math.max(0, post.scheduledAt.getTime() - Date.now());
-  await queues[QUEUE_NAMES.publish].add(
-    QUEUE_NAMES.publish,
-    { postId: post.id, generation: post.generation },
-    { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay },
-  );
+export async function enqueuePublish(queues: Queues, post: PublishablePost): Promise<void> {
+  const job = publishJob(post);
+  await queues[QUEUE_NAMES.publish].add(job.name, job.data, job.opts);
+}
+
+/**
+ * Many publish jobs in one Redis round trip (BullMQ's addBulk runs the same add script for each),
+ * with the ids `enqueuePublish` gives them, so a job that already exists is left alone.
+ */
+export async function enqueuePublishes(queues: Queues, posts: readonly PublishablePost[]): Promise<void> {
+  if (posts.length === 0) return;
+  await queues[QUEUE_NAMES.publish].addBulk(posts.map(publishJob));
+}
+
+type PublishablePost = { id: string; generation: number; scheduledAt: Date };
+
+/** A post generation's publish job, delayed until the post's time. */
+function publishJob(post: PublishablePost) {
+  return {
+    name: QUEUE_NAMES.publish,
+    data: { postId: post.id, generation: post.generation },
+    opts: { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay: Math.max(0, post.scheduledAt.getTime() - Date.now()) },
+  };
 }
 
 export async function enqueuePublishStatus(queues: Queues, post: { id: string; generation: number }, delayMs: number): Promise<void> {

@@ -1,12 +1,16 @@
 import { posts, transitionPost } from '@pubcrawl/db';
-import { enqueuePublish, jobIds } from '@pubcrawl/queue';
+import { enqueuePublishes, jobIds } from '@pubcrawl/queue';
 import { ACTIVE_POST_STATUSES, QUEUE_NAMES } from '@pubcrawl/schemas';
 import type { Queue } from 'bullmq';
 import { and, asc, gt, inArray } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { endPost, ensureStatusPoll, inFlightSettledAt } from '../publishing/outcomes';
+import { isLive } from './job-states';
 
-/** Posts read, and their jobs checked in one script call per queue, per round. */
+/**
+ * Posts read per round. Their jobs' states are asked all at once: the look-ups are pipelined on the
+ * queue's one connection, so a round costs a few round trips, not a thousand.
+ */
 const BATCH = 1_000;
 
 type ActivePost = Pick<typeof posts.$inferSelect, 'id' | 'status' | 'generation' | 'publishId' | 'scheduledAt' | 'submittedAt' | 'updatedAt'>;
@@ -39,12 +43,7 @@ export async function reconcilePosts(context: WorkerContext): Promise<number> {
       .orderBy(asc(posts.id))
       .limit(BATCH);
     if (batch.length === 0) break;
-    const presence = await jobPresence(context, batch);
-    for (const [index, post] of batch.entries()) {
-      const state = presence[index] ?? 'missing';
-      if (state === 'live') continue;
-      if (await repair(context, post, state)) acted += 1;
-    }
+    acted += await repairBatch(context, batch);
     const last = batch[batch.length - 1];
     if (last === undefined || batch.length < BATCH) break;
     after = last.id;
@@ -57,108 +56,61 @@ function jobFor(context: WorkerContext, post: ActivePost): { queue: Queue; jobId
   return { queue: context.queues[QUEUE_NAMES.publish], jobId: `${jobIds.publish(post.id)}-${post.generation}` };
 }
 
-/**
- * - `missing`: no job hash at all.
- * - `ghost`: a hash without the fields `add` writes. It appears when Redis loses a job while a
- *   worker still holds it (the worker's later writes recreate a partial hash).
- * - `orphan`: a complete, unfinished hash that no state list references (a snapshot or a flush
- *   taken between two keys). BullMQ would never run it.
- * - `finished`: completed or failed for good without moving the post on.
- * BullMQ refuses to add a job over any of the last three, so the repair deletes them first.
- */
-type JobPresence = 'live' | 'finished' | 'missing' | 'ghost' | 'orphan';
-
-/**
- * The state of many jobs of one queue, read atomically (a job moving between lists mid-check
- * cannot look lost). KEYS: the queue's state collections. ARGV: the job key prefix, then job ids.
- * Sorted sets first: ZSCORE is O(1), and most jobs of a large backlog are delayed.
- */
-const PRESENCE_SCRIPT = `
-local result = {}
-for i = 2, #ARGV do
-  local id = ARGV[i]
-  local key = ARGV[1] .. id
-  local state
-  if redis.call('EXISTS', key) == 0 then
-    state = 'missing'
-  else
-    local fields = redis.call('HMGET', key, 'timestamp', 'finishedOn')
-    if not fields[1] then
-      state = 'ghost'
-    elseif fields[2] then
-      state = 'finished'
-    elseif redis.call('ZSCORE', KEYS[1], id) or redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id)
-        or redis.call('LPOS', KEYS[4], id) or redis.call('LPOS', KEYS[5], id) or redis.call('LPOS', KEYS[6], id) then
-      state = 'live'
-    else
-      state = 'orphan'
-    end
-  end
-  result[#result + 1] = state
-end
-return result
-`;
-
-const STATE_KEYS = ['delayed', 'prioritized', 'waiting-children', 'wait', 'active', 'paused'] as const;
-const PRESENCES: readonly JobPresence[] = ['live', 'finished', 'missing', 'ghost', 'orphan'];
-
-/** One script call per queue per batch: thousands of posts cost two round trips. */
-async function jobPresence(context: WorkerContext, batch: readonly ActivePost[]): Promise<JobPresence[]> {
-  const presence: JobPresence[] = new Array<JobPresence>(batch.length).fill('live');
-  const byQueue = new Map<Queue, Array<{ index: number; jobId: string }>>();
-  batch.forEach((post, index) => {
+async function repairBatch(context: WorkerContext, batch: readonly ActivePost[]): Promise<number> {
+  const states = await Promise.all(batch.map((post) => {
     const { queue, jobId } = jobFor(context, post);
-    const list = byQueue.get(queue) ?? [];
-    list.push({ index, jobId });
-    byQueue.set(queue, list);
-  });
-  for (const [queue, jobs] of byQueue) {
-    const keys = STATE_KEYS.map((name) => queue.toKey(name));
-    const reply = await context.redis.eval(PRESENCE_SCRIPT, keys.length, ...keys, queue.toKey(''), ...jobs.map((job) => job.jobId));
-    if (!Array.isArray(reply) || reply.length !== jobs.length) throw new Error(`unexpected job presence reply: ${JSON.stringify(reply)}`);
-    jobs.forEach((job, position) => {
-      const state = PRESENCES.find((candidate) => candidate === reply[position]);
-      if (state === undefined) throw new Error(`unexpected job presence ${String(reply[position])}`);
-      presence[job.index] = state;
-    });
+    return queue.getJobState(jobId);
+  }));
+  const lost = batch.filter((_, index) => !isLive(states[index] ?? 'unknown'));
+  if (lost.length === 0) return 0;
+
+  let acted = 0;
+  const replace: ActivePost[] = [];
+  for (const post of lost) {
+    if (post.status === 'publishing' && post.publishId === null) {
+      if (await declareUnconfirmed(context, post)) acted += 1;
+    } else {
+      replace.push(post);
+    }
   }
-  return presence;
+  // A finished job or debris under the id would make BullMQ ignore the add, so it goes first; a
+  // job whose lock a worker holds is not removed (remove answers 0) and waits for the next pass.
+  const removed = await Promise.all(
+    replace.map((post) => {
+      const { queue, jobId } = jobFor(context, post);
+      return queue.remove(jobId);
+    }),
+  );
+  const cleared = replace.filter((_, index) => removed[index] === 1);
+  const publishes = cleared.filter((post) => post.status === 'scheduled');
+  await enqueuePublishes(context.queues, publishes);
+  const polls = await Promise.all(cleared.filter((post) => post.status !== 'scheduled').map((post) => restartPoll(context, post)));
+  return acted + publishes.length + polls.filter(Boolean).length;
 }
 
-async function repair(context: WorkerContext, post: ActivePost, state: Exclude<JobPresence, 'live'>): Promise<boolean> {
-  const { queue, jobId } = jobFor(context, post);
-  if (post.status === 'publishing' && post.publishId === null) {
-    // The call may still be in flight in a process whose job Redis forgot; wait until it cannot be.
-    if (Date.now() < inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS)) return false;
-    const row = await endPost(context, post, ['publishing'], 'unconfirmed', {
-      code: 'outcome_unknown',
-      message: 'the publish job disappeared while the call was in flight (lost Redis state or a crash); the provider may or may not have the post, so it is not re-sent automatically',
-    });
-    return row !== null;
+/** A `publishing` post whose job is gone: its call is never re-sent, and once it cannot still be in flight its outcome is unknown. */
+async function declareUnconfirmed(context: WorkerContext, post: ActivePost): Promise<boolean> {
+  // The call may still be in flight in a process whose job Redis forgot; wait until it cannot be.
+  if (Date.now() < inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS)) return false;
+  const row = await endPost(context, post, ['publishing'], 'unconfirmed', {
+    code: 'outcome_unknown',
+    message: 'the publish job disappeared while the call was in flight (lost Redis state or a crash); the provider may or may not have the post, so it is not re-sent automatically',
+  });
+  return row !== null;
+}
+
+async function restartPoll(context: WorkerContext, post: ActivePost): Promise<boolean> {
+  if (post.status === 'processing') {
+    await ensureStatusPoll(context, post, 0);
+    return true;
   }
-  // A finished, ghost or orphan job with this id would make BullMQ ignore the add, so it goes first.
-  if (state === 'finished') await queue.remove(jobId);
-  // Not BullMQ's remove: a ghost or orphan is in no state list, which its scripts assume it is.
-  if (state === 'ghost' || state === 'orphan') await context.redis.del(queue.toKey(jobId), queue.toKey(`${jobId}:logs`), queue.toKey(`${jobId}:lock`));
-  switch (post.status) {
-    case 'scheduled':
-      await enqueuePublish(context.queues, post);
-      return true;
-    case 'processing':
-      await ensureStatusPoll(context, post, 0);
-      return true;
-    case 'publishing': {
-      // A recorded publish id with the status still `publishing` (a crash inside our own code path):
-      // the provider has the post, so only polling is left.
-      const row = await transitionPost(context.db.db, post.id, ['publishing'], 'processing', {
-        code: 'submitted',
-        message: 'publish id found by the reconciler',
-        patch: { pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) },
-      });
-      if (row !== null) await ensureStatusPoll(context, row, 0);
-      return row !== null;
-    }
-    default:
-      return false;
-  }
+  // A recorded publish id with the status still `publishing` (a crash inside our own code path):
+  // the provider has the post, so only polling is left.
+  const row = await transitionPost(context.db.db, post.id, ['publishing'], 'processing', {
+    code: 'submitted',
+    message: 'publish id found by the reconciler',
+    patch: { pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) },
+  });
+  if (row !== null) await ensureStatusPoll(context, row, 0);
+  return row !== null;
 }

@@ -3,6 +3,7 @@ import { enqueueWebhook, jobIds } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/schemas';
 import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
+import { isLive } from './job-states';
 
 /** Pending deliveries whose job is gone (flush, crash between commit and enqueue) are enqueued again. */
 export async function reconcileWebhooks(context: WorkerContext): Promise<number> {
@@ -13,12 +14,13 @@ export async function reconcileWebhooks(context: WorkerContext): Promise<number>
     .limit(10_000);
   let enqueued = 0;
   for (const { id } of pending) {
-    const job = await context.queues[QUEUE_NAMES.webhooks].getJob(jobIds.webhook(id));
-    if (job) {
-      // A failed job for a still-pending delivery is left over from an older run; replace it.
-      if (!(await job.isFailed())) continue;
-      await job.remove();
-    }
+    const queue = context.queues[QUEUE_NAMES.webhooks];
+    const jobId = jobIds.webhook(id);
+    // A finished job for a still-pending delivery (a failed one left from an older run) and an
+    // unknown one (missing, or debris a flush left: see job-states.ts) are replaced; the processor
+    // skips a delivery that turns out to be delivered already.
+    if (isLive(await queue.getJobState(jobId))) continue;
+    if ((await queue.remove(jobId)) === 0) continue;
     await enqueueWebhook(context.queues, id);
     enqueued += 1;
   }
