@@ -119,17 +119,17 @@ describe.skipIf(!runnable)('Bull Board in a real browser', () => {
       const main = page.getByRole('main');
       for (const name of ALL_QUEUE_NAMES) await main.getByRole('link', { name, exact: true }).waitFor();
 
-      // As an operator would: the queue's card, the Failed tab, the job's Error tab.
+      // As an operator would: the queue's card, the Failed tab, the job's Error tab (a tab since Bull Board 9).
       await main.getByRole('link', { name: QUEUE_NAMES.publish, exact: true }).click();
       await page.getByRole('link', { name: /failed/i }).click();
       await page.getByRole('link', { name: failedJobId, exact: true }).waitFor();
-      await page.getByRole('button', { name: 'Error', exact: true }).click();
+      await page.getByRole('tab', { name: 'Error', exact: true }).click();
       await page.getByText(FAILURE).first().waitFor();
 
       // Then the job's own page: the link an operator pastes into an incident channel.
       await page.getByRole('link', { name: failedJobId, exact: true }).click();
       await page.waitForURL((url) => url.pathname === `/admin/queues/queue/${QUEUE_NAMES.publish}/${failedJobId}`);
-      await page.getByRole('button', { name: 'Error', exact: true }).click();
+      await page.getByRole('tab', { name: 'Error', exact: true }).click();
       await page.getByText(FAILURE).first().waitFor();
 
       await mkdir(RESULTS_DIR, { recursive: true });
