@@ -23,7 +23,7 @@ import { accounts, insertPosts, type PostRow } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
 import { enqueuePublish } from '@pubcrawl/queue';
 import { startSandbox } from '@pubcrawl/sandbox';
-import { createPostBodySchema } from '@pubcrawl/schemas';
+import { createPostBodySchema } from '@pubcrawl/contracts';
 import { deleteKeysWithPrefix, freshMigratedDatabase } from '@pubcrawl/testing';
 import { createWorkerContext, startReconcilers, startWorkers, workerEnvSchema } from '@pubcrawl/worker';
 import { Redis } from 'ioredis';

@@ -11,7 +11,7 @@ import { commonEnvFields, DEFAULT_REDIS_URL, loadEnv } from '@pubcrawl/config';
 import { createDb, findCrawl, insertCrawl, type CrawlCheckpointRow, type CrawlRow, type DbHandle } from '@pubcrawl/db';
 import { closeQueues, createQueues, createRedisConnection, enqueueCrawl, type Queues } from '@pubcrawl/queue';
 import { startSandbox, type RunningSandbox, type SandboxConfig } from '@pubcrawl/sandbox';
-import type { CreateCrawlBody } from '@pubcrawl/schemas';
+import type { CreateCrawlBody } from '@pubcrawl/contracts';
 
 import { deleteKeysWithPrefix, freshMigratedDatabase } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createRedisConnection } from '@pubcrawl/queue';
-import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/domain';
 import { waitFor } from '@pubcrawl/testing';
 
 import { Worker } from 'bullmq';

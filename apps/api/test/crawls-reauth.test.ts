@@ -1,6 +1,6 @@
 import { accounts, crawlItems, findCrawl } from '@pubcrawl/db';
 import { startSandbox, type RunningSandbox } from '@pubcrawl/sandbox';
-import type { CrawlResponse } from '@pubcrawl/schemas';
+import type { CrawlResponse } from '@pubcrawl/contracts';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { TikApiClient } from '@pubcrawl/tiktok';
 import { asc, eq } from 'drizzle-orm';

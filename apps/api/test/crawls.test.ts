@@ -1,6 +1,6 @@
 import { accounts, CredentialsCipher, crawls } from '@pubcrawl/db';
 import { crawlJobId, crawlQueueName } from '@pubcrawl/queue';
-import type { CrawlResponse } from '@pubcrawl/schemas';
+import type { CrawlResponse } from '@pubcrawl/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';

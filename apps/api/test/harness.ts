@@ -3,7 +3,7 @@ import { createDb, type DbHandle } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
 import { closeQueues, createQueues, createRedisConnection, type Queues, type RedisConnection } from '@pubcrawl/queue';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
-import type { QueueName } from '@pubcrawl/schemas';
+import type { QueueName } from '@pubcrawl/domain';
 import { createTopologyTestRedis, testDatabase, testRedis, type TestDatabase, type TopologyTestRedis } from '@pubcrawl/testing';
 import { createWorkerContext, startWorkers, workerEnvSchema, type WorkerContext } from '@pubcrawl/worker';
 import type { App } from '../src/app-type';

@@ -1,5 +1,5 @@
 import type { RunningSandbox } from '@pubcrawl/sandbox';
-import type { CrawlResponse } from '@pubcrawl/schemas';
+import type { CrawlResponse } from '@pubcrawl/contracts';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, expectedMigrationCount, migrateDatabase, type DbHandle } from '@pubcrawl/db';
 import type { RunningSandbox } from '@pubcrawl/sandbox';
-import { ALL_QUEUE_NAMES, type CrawlResponse } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES } from '@pubcrawl/domain';
+import { type CrawlResponse } from '@pubcrawl/contracts';
 import {
   dropDatabase,
   pgbouncerBinary,

@@ -1,5 +1,5 @@
 import type { RedisTopology } from '@pubcrawl/config';
-import { ALL_QUEUE_NAMES } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES } from '@pubcrawl/domain';
 import { publishContentHash, startSandbox, type RunningSandbox } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
 import { TikApiClient } from '@pubcrawl/tiktok';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeQueues, createQueues, createRedisConnection, type Queues } from '@pubcrawl/queue';
-import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES, QUEUE_NAMES } from '@pubcrawl/domain';
 import { captureOutput, dropDatabase, signalAndWait, testDatabase, testRedis, testServices, unusedPort, waitFor, withDatabaseName, type TestDatabase, type TestRedis } from '@pubcrawl/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { createDb, crawls, fireSchedule, schedules, startWaitingRun, type DbHandle } from '@pubcrawl/db';
-import { MAX_WAITING_RUNS } from '@pubcrawl/schemas';
+import { MAX_WAITING_RUNS } from '@pubcrawl/domain';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchedulerWorld, type SchedulerWorld } from './harness';

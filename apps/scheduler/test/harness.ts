@@ -2,7 +2,7 @@ import { parseEnv } from '@pubcrawl/config';
 import { crawls, insertSchedule, scheduleRuns, type CrawlRow, type ScheduleRow, type ScheduleRunRow } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
 import type { SandboxConfig } from '@pubcrawl/sandbox';
-import { createScheduleBodySchema } from '@pubcrawl/schemas';
+import { createScheduleBodySchema } from '@pubcrawl/contracts';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { z } from 'zod';
 import { startWorkerHarness, type WorkerHarness } from '../../worker/test/harness';

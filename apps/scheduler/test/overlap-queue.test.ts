@@ -1,5 +1,5 @@
 import { scheduleRuns } from '@pubcrawl/db';
-import { MAX_WAITING_RUNS } from '@pubcrawl/schemas';
+import { MAX_WAITING_RUNS } from '@pubcrawl/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSchedulerWorld, type SchedulerWorld } from './harness';
 

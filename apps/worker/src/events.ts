@@ -1,6 +1,6 @@
 import { recordWebhookEvent, type Executor } from '@pubcrawl/db';
 import { enqueueWebhook } from '@pubcrawl/queue';
-import type { WebhookEventKey } from '@pubcrawl/schemas';
+import type { WebhookEventKey } from '@pubcrawl/domain';
 import type { WorkerContext } from './context';
 
 /**

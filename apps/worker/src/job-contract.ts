@@ -1,4 +1,4 @@
-import type { JobPayload, QueueName } from '@pubcrawl/schemas';
+import type { JobPayload, QueueName } from '@pubcrawl/domain';
 
 /**
  * What every processor is given and may answer: the job contract the runner (runner.ts) owns.

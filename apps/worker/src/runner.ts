@@ -1,6 +1,6 @@
 import { childFor } from '@pubcrawl/logger';
 import { createRedisConnection, settleConnections } from '@pubcrawl/queue';
-import { ALL_QUEUE_NAMES, JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES, JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/domain';
 import { Ambiguous, Permanent, QuotaWait, RateLimited, SessionExpired } from '@pubcrawl/tiktok';
 import { DelayedError, UnrecoverableError, Worker, type Job, type Processor as BullProcessor } from 'bullmq';
 import { z } from 'zod';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cancelCrawl, crawlItems, tiktokVideos } from '@pubcrawl/db';
 import { crawlJobId } from '@pubcrawl/queue';
-import { QUEUE_NAMES } from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import { waitFor } from '@pubcrawl/testing';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { crawlJobId } from '@pubcrawl/queue';
-import { QUEUE_NAMES } from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import { deleteKeysWithPrefix, waitFor } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReconcilers } from '../src/reconcilers/index';

@@ -1,7 +1,8 @@
 import { crawlCheckpoints, crawlItems, crawls, findCrawl, insertCrawl, type CrawlCheckpointRow, type CrawlRow } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
 import { startSandbox } from '@pubcrawl/sandbox';
-import type { CrawlStatus, CreateCrawlBody } from '@pubcrawl/schemas';
+import type { CrawlStatus } from '@pubcrawl/domain';
+import type { CreateCrawlBody } from '@pubcrawl/contracts';
 import { waitFor } from '@pubcrawl/testing';
 import { TikApiClient } from '@pubcrawl/tiktok';
 import { asc, eq } from 'drizzle-orm';

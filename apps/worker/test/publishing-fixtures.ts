@@ -1,7 +1,8 @@
 import { accounts, insertPosts, posts, type AccountRow, type PostRow } from '@pubcrawl/db';
 import { enqueuePublish } from '@pubcrawl/queue';
 import { publishContentHash } from '@pubcrawl/sandbox';
-import { createPostBodySchema, resolveMediaType, type CreatePostBody, type PostStatus } from '@pubcrawl/schemas';
+import { type PostStatus } from '@pubcrawl/domain';
+import { createPostBodySchema, resolveMediaType, type CreatePostBody } from '@pubcrawl/contracts';
 import { waitFor } from '@pubcrawl/testing';
 import { inArray } from 'drizzle-orm';
 import type { WorkerContext } from '../src/context';

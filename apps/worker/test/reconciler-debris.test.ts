@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { recordWebhookEvent } from '@pubcrawl/db';
 import { crawlJobId, jobIds } from '@pubcrawl/queue';
-import { QUEUE_NAMES } from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileCrawls } from '../src/reconcilers/crawls';
 import { reconcileWebhooks } from '../src/reconcilers/webhooks';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ALL_QUEUE_NAMES, type JobPayload } from '@pubcrawl/schemas';
+import { ALL_QUEUE_NAMES, type JobPayload } from '@pubcrawl/domain';
 import { waitFor } from '@pubcrawl/testing';
 import { accountScope, Permanent, QuotaLimiter, QuotaWait, RateLimited, SessionExpired, Transient, waitForQuota } from '@pubcrawl/tiktok';
 import { Queue, Worker } from 'bullmq';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { crawlJobId } from '@pubcrawl/queue';
-import { QUEUE_NAMES } from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import { captureOutput, signalAndWait, waitFor, type ChildExit } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrawl, crawlItemIds, crawlState, refetchedPages, upstreamFollowerIds, waitForCrawlStatus } from './crawl-helpers';

@@ -1,4 +1,4 @@
-import { QUEUE_NAMES, type CrawlKind } from '@pubcrawl/schemas';
+import { QUEUE_NAMES, type CrawlKind } from '@pubcrawl/domain';
 import { jobIds } from './job-ids';
 import type { Queues } from './queues';
 

@@ -1,4 +1,4 @@
-import { JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/schemas';
+import { JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/domain';
 import { Queue, type JobsOptions } from 'bullmq';
 import { settleConnections, type RedisConnection } from './connection';
 

@@ -1,14 +1,5 @@
 import { accountView, CredentialsCipher, findAccount, insertAccount, isUniqueViolation, listAccounts, recordAccountReauthorized } from '@pubcrawl/db';
-import {
-  accountSchema,
-  createAccountBodySchema,
-  errorEnvelopeSchema,
-  pageOf,
-  pageQuerySchema,
-  reauthorizeAccountBodySchema,
-  uuidParamsSchema,
-  type CreateAccountBody,
-} from '@pubcrawl/schemas';
+import { accountSchema, createAccountBodySchema, errorEnvelopeSchema, pageOf, pageQuerySchema, reauthorizeAccountBodySchema, uuidParamsSchema, type CreateAccountBody } from '@pubcrawl/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';

@@ -12,18 +12,7 @@ import {
   type CrawlRow,
 } from '@pubcrawl/db';
 import { crawlJobId, crawlQueueName, enqueueCrawl } from '@pubcrawl/queue';
-import {
-  crawlItemSchema,
-  crawlItemsQuerySchema,
-  crawlSchema,
-  createCrawlBodySchema,
-  crawlMaxItemsProblem,
-  errorEnvelopeSchema,
-  listCrawlsQuerySchema,
-  pageOf,
-  uuidParamsSchema,
-  type CrawlExportFormat,
-} from '@pubcrawl/schemas';
+import { crawlItemSchema, crawlItemsQuerySchema, crawlSchema, createCrawlBodySchema, crawlMaxItemsProblem, errorEnvelopeSchema, listCrawlsQuerySchema, pageOf, uuidParamsSchema, type CrawlExportFormat } from '@pubcrawl/contracts';
 
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';

@@ -1,16 +1,5 @@
 import { findPost, postEventView, postTimeline, postView } from '@pubcrawl/db';
-import {
-  buildCreatePostBodySchema,
-  createPostHeadersSchema,
-  errorEnvelopeSchema,
-  listPostsQuerySchema,
-  pageOf,
-  postDetailSchema,
-  postSchema,
-  resolvePostBodySchema,
-  trackPublishBodySchema,
-  uuidParamsSchema,
-} from '@pubcrawl/schemas';
+import { buildCreatePostBodySchema, createPostHeadersSchema, errorEnvelopeSchema, listPostsQuerySchema, pageOf, postDetailSchema, postSchema, resolvePostBodySchema, trackPublishBodySchema, uuidParamsSchema } from '@pubcrawl/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { notFound } from '../errors';

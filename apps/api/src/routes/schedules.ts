@@ -15,18 +15,7 @@ import {
 } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
 import { compileCron, cronMinIntervalSeconds, InvalidCronError } from '@pubcrawl/scheduling';
-import {
-  createScheduleBodySchema,
-  crawlMaxItemsProblem,
-  errorEnvelopeSchema,
-  pageOf,
-  pageQuerySchema,
-  scheduleRunSchema,
-  scheduleSchema,
-  updateScheduleBodySchema,
-  uuidParamsSchema,
-  type CreateCrawlBody,
-} from '@pubcrawl/schemas';
+import { createScheduleBodySchema, crawlMaxItemsProblem, errorEnvelopeSchema, pageOf, pageQuerySchema, scheduleRunSchema, scheduleSchema, updateScheduleBodySchema, uuidParamsSchema, type CreateCrawlBody } from '@pubcrawl/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';

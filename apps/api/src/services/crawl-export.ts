@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { crawlItemsAfter, type CrawlItemRow, type Executor } from '@pubcrawl/db';
-import type { CrawlKind } from '@pubcrawl/schemas';
+import type { CrawlKind } from '@pubcrawl/domain';
 
 /**
  * Rows per query while streaming. Each batch is one index range scan on (crawl_id, position) and

@@ -12,14 +12,8 @@ import {
   type PostRow,
 } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus, enqueueWebhook, jobIds } from '@pubcrawl/queue';
-import {
-  QUEUE_NAMES,
-  resolveMediaType,
-  type CreatePostBody,
-  type ListPostsQuery,
-  type ResolvePostBody,
-  type TrackPublishBody,
-} from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
+import { resolveMediaType, type CreatePostBody, type ListPostsQuery, type ResolvePostBody, type TrackPublishBody } from '@pubcrawl/contracts';
 
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';

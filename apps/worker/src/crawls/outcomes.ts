@@ -1,5 +1,5 @@
 import { accountReauthDedupeKey, accountView, crawlView, findCrawl, finishCrawl, markAccountReauthRequired, type CrawlOutcome, type CrawlRow } from '@pubcrawl/db';
-import type { CrawlFinishReason } from '@pubcrawl/schemas';
+import type { CrawlFinishReason } from '@pubcrawl/domain';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
 

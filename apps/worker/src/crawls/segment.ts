@@ -1,6 +1,6 @@
 import { advanceCrawlSegment, applyCrawlPage, type CrawlCheckpointRow, type CrawlCheckpointState, type CrawlRow } from '@pubcrawl/db';
 import { enqueueCrawl } from '@pubcrawl/queue';
-import type { CrawlFinishReason } from '@pubcrawl/schemas';
+import type { CrawlFinishReason } from '@pubcrawl/domain';
 import { RateLimited } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import type { WorkerEnv } from '../env';

@@ -1,6 +1,6 @@
 import { findCrawl, startCrawlRun, type CrawlRow } from '@pubcrawl/db';
 import { crawlJobId, enqueueCrawl } from '@pubcrawl/queue';
-import { ACTIVE_CRAWL_STATUSES, type CrawlStatus } from '@pubcrawl/schemas';
+import { ACTIVE_CRAWL_STATUSES, type CrawlStatus } from '@pubcrawl/domain';
 import { Permanent, QuotaWait, SessionExpired, UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { JobFailed, type JobRun, type Rescheduled } from '../job-contract';

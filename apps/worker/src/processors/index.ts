@@ -1,4 +1,4 @@
-import { QUEUE_NAMES, type QueueName } from '@pubcrawl/schemas';
+import { QUEUE_NAMES, type QueueName } from '@pubcrawl/domain';
 import type { WorkerContext } from '../context';
 import type { Processor } from '../job-contract';
 import { createCrawlProcessor } from './crawl';

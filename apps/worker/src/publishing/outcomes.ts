@@ -13,7 +13,7 @@ import {
   type TransitionDetails,
 } from '@pubcrawl/db';
 import { enqueuePublishStatus } from '@pubcrawl/queue';
-import type { PostStatus } from '@pubcrawl/schemas';
+import type { PostStatus } from '@pubcrawl/domain';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';

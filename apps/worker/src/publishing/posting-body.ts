@@ -1,5 +1,5 @@
 import type { AccountRow, PostRow } from '@pubcrawl/db';
-import { createPostBodySchema, type MediaType } from '@pubcrawl/schemas';
+import { createPostBodySchema, type MediaType } from '@pubcrawl/contracts';
 import { PostingCreatePostBody } from '@pubcrawl/tiktok';
 
 export type PostingBodyResult = { ok: true; body: PostingCreatePostBody } | { ok: false; message: string };

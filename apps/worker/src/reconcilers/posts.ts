@@ -1,6 +1,6 @@
 import { posts, transitionPost } from '@pubcrawl/db';
 import { enqueuePublishes, jobIds } from '@pubcrawl/queue';
-import { ACTIVE_POST_STATUSES, QUEUE_NAMES } from '@pubcrawl/schemas';
+import { ACTIVE_POST_STATUSES, QUEUE_NAMES } from '@pubcrawl/domain';
 import type { Queue } from 'bullmq';
 import { and, asc, gt, inArray } from 'drizzle-orm';
 import type { WorkerContext } from '../context';

@@ -1,6 +1,6 @@
 import { webhookDeliveries } from '@pubcrawl/db';
 import { enqueueWebhook, jobIds } from '@pubcrawl/queue';
-import { QUEUE_NAMES } from '@pubcrawl/schemas';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { isLive } from './job-states';

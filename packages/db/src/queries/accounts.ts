@@ -1,4 +1,4 @@
-import type { AccountResponse } from '@pubcrawl/schemas';
+import type { AccountResponse } from '@pubcrawl/contracts';
 import { desc, eq } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { accounts } from '../schema';

@@ -1,4 +1,4 @@
-import type { CrawlKind } from '@pubcrawl/schemas';
+import type { CrawlKind } from '@pubcrawl/domain';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../client';

@@ -1,4 +1,4 @@
-import { crawlStatusesBefore, type CrawlFinishReason, type CrawlStatus } from '@pubcrawl/schemas';
+import { crawlStatusesBefore, type CrawlFinishReason, type CrawlStatus } from '@pubcrawl/domain';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { accounts, crawlCheckpoints, crawls } from '../schema';
@@ -7,7 +7,7 @@ import type { CrawlCheckpointRow, CrawlRow } from './crawls';
 
 /**
  * Every crawl status change is one guarded UPDATE: it names the statuses it may leave (from the state
- * machine in @pubcrawl/schemas) and, for worker-driven changes, the generation the worker runs, so a
+ * machine in @pubcrawl/domain) and, for worker-driven changes, the generation the worker runs, so a
  * stale job from before a resume can never finish or fail the resumed crawl.
  */
 

@@ -1,4 +1,4 @@
-import type { CreateCrawlBody, CrawlResponse } from '@pubcrawl/schemas';
+import type { CreateCrawlBody, CrawlResponse } from '@pubcrawl/contracts';
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { crawlCheckpoints, crawls } from '../schema';

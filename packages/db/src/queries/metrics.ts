@@ -1,4 +1,4 @@
-import type { CrawlStatus, PostStatus } from '@pubcrawl/schemas';
+import type { CrawlStatus, PostStatus } from '@pubcrawl/domain';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { crawls, posts } from '../schema';

@@ -1,13 +1,5 @@
-import {
-  canTransitionPost,
-  postRequestSchema,
-  trackedRequestSchema,
-  type PostEventResponse,
-  type PostResponse,
-  type PostStatus,
-  type ResolvePostBody,
-  type WebhookEventKey,
-} from '@pubcrawl/schemas';
+import { canTransitionPost, type PostStatus, type WebhookEventKey } from '@pubcrawl/domain';
+import { postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type ResolvePostBody } from '@pubcrawl/contracts';
 import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';

@@ -1,14 +1,6 @@
 import { compileCron } from '@pubcrawl/scheduling';
-import {
-  ACTIVE_CRAWL_STATUSES,
-  createCrawlBodySchema,
-  MAX_WAITING_RUNS,
-  type CreateCrawlBody,
-  type CreateScheduleBody,
-  type ScheduleResponse,
-  type ScheduleRunResponse,
-  type UpdateScheduleBody,
-} from '@pubcrawl/schemas';
+import { ACTIVE_CRAWL_STATUSES, MAX_WAITING_RUNS } from '@pubcrawl/domain';
+import { createCrawlBodySchema, type CreateCrawlBody, type CreateScheduleBody, type ScheduleResponse, type ScheduleRunResponse, type UpdateScheduleBody } from '@pubcrawl/contracts';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor, Transaction } from '../client';
 import { crawlCheckpoints, crawls, scheduleRuns, schedules } from '../schema';

@@ -1,4 +1,4 @@
-import type { WebhookEventKey } from '@pubcrawl/schemas';
+import type { WebhookEventKey } from '@pubcrawl/domain';
 import type { Executor } from '../client';
 import { webhookDeliveries } from '../schema';
 

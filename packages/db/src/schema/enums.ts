@@ -1,15 +1,5 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
-import {
-  ACCOUNT_STATUSES,
-  CRAWL_KINDS,
-  CRAWL_STATUSES,
-  POST_STATUSES,
-  PROVIDERS,
-  SCHEDULE_CATCH_UP_POLICIES,
-  SCHEDULE_OVERLAP_POLICIES,
-  SCHEDULE_RUN_OUTCOMES,
-  WEBHOOK_DELIVERY_STATUSES,
-} from '@pubcrawl/schemas';
+import { ACCOUNT_STATUSES, CRAWL_KINDS, CRAWL_STATUSES, POST_STATUSES, PROVIDERS, SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES, WEBHOOK_DELIVERY_STATUSES } from '@pubcrawl/domain';
 
 export const providerEnum = pgEnum('provider', PROVIDERS);
 export const accountStatusEnum = pgEnum('account_status', ACCOUNT_STATUSES);

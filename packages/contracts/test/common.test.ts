@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoDateTime } from '../src/api/common';
+import { isoDateTime } from '../src/common';
 
 describe('isoDateTime', () => {
   it('accepts instants from 0001-01-01 to 9999-12-31 UTC, with any offset', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POST_STATUSES } from '../states';
+import { POST_STATUSES } from '@pubcrawl/domain';
 import { isoDateTime } from './common';
 import { isPrivateHost, urlSpellingProblem } from './urls';
 

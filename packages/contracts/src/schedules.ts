@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalTimezone, cronProblem, MAX_CRON_LENGTH } from '@pubcrawl/scheduling';
-import { MAX_WAITING_RUNS, SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES } from '../states';
+import { MAX_WAITING_RUNS, SCHEDULE_CATCH_UP_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_RUN_OUTCOMES } from '@pubcrawl/domain';
 import { crawlSchema, createCrawlBodySchema } from './crawls';
 
 /**

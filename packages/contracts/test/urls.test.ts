@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCreatePostBodySchema, httpsUrlSchema } from '../src/api/posts';
-import { isPrivateHost } from '../src/api/urls';
+import { buildCreatePostBodySchema, httpsUrlSchema } from '../src/posts';
+import { isPrivateHost } from '../src/urls';
 
 function video(url: string) {
   return {

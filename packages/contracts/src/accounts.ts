@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCOUNT_STATUSES, PROVIDERS } from '../states';
+import { ACCOUNT_STATUSES, PROVIDERS } from '@pubcrawl/domain';
 
 export const accountCredentialsSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCreatePostBodySchema, createPostBodySchema, isAllowedMediaHost, mediaKindOf, resolveMediaType } from '../src/api/posts';
-import { canTransitionPost, FINAL_POST_STATUSES, POST_STATUSES, POST_TRANSITIONS } from '../src/states';
+import { buildCreatePostBodySchema, createPostBodySchema, isAllowedMediaHost, mediaKindOf, resolveMediaType } from '../src/posts';
+import { canTransitionPost, FINAL_POST_STATUSES, POST_STATUSES, POST_TRANSITIONS } from '@pubcrawl/domain';
 
 const accountId = '00000000-0000-4000-8000-000000000001';
 const video = {

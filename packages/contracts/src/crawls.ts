@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CRAWL_KINDS, CRAWL_STATUSES } from '../states';
+import { CRAWL_KINDS, CRAWL_STATUSES } from '@pubcrawl/domain';
 import { pageQuerySchema } from './common';
 
 /** The hard ceiling of `maxItems`; each deployment sets a lower one (the API's CRAWL_MAX_ITEMS_LIMIT). */

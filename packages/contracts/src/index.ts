@@ -1,0 +1,6 @@
+export * from './accounts';
+export * from './common';
+export * from './crawls';
+export * from './posts';
+export * from './schedules';
+export * from './urls';

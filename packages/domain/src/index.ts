@@ -1,0 +1,3 @@
+export * from './states';
+export * from './jobs';
+export * from './crawl-transitions';
