@@ -22,12 +22,21 @@ export async function enqueuePublishes(queues: Queues, posts: readonly Publishab
 
 type PublishablePost = { id: string; generation: number; scheduledAt: Date };
 
-/** A post generation's publish job, delayed until the post's time. */
+/**
+ * How long before its post's time a publish job becomes due. A delayed job is promoted when a worker
+ * wakes from its blocking wait, and Redis ends a blocking command's timeout on its own clock tick
+ * (10 a second at the default `hz`): a burst due at one instant started 120-160 ms late. Due a
+ * little early, the job reads its post and builds the request meanwhile, and the publish processor
+ * waits out the rest, so nothing is ever sent before `scheduledAt`.
+ */
+export const PUBLISH_WAKE_AHEAD_MS = 500;
+
+/** A post generation's publish job, due PUBLISH_WAKE_AHEAD_MS before the post's time. */
 function publishJob(post: PublishablePost) {
   return {
     name: QUEUE_NAMES.publish,
     data: { postId: post.id, generation: post.generation },
-    opts: { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay: Math.max(0, post.scheduledAt.getTime() - Date.now()) },
+    opts: { jobId: `${jobIds.publish(post.id)}-${post.generation}`, delay: Math.max(0, post.scheduledAt.getTime() - Date.now() - PUBLISH_WAKE_AHEAD_MS) },
   };
 }
 
@@ -36,6 +45,21 @@ export async function enqueuePublishStatus(queues: Queues, post: { id: string; g
     QUEUE_NAMES.publishStatus,
     { postId: post.id, generation: post.generation },
     { jobId: jobIds.publishStatus(post.id, post.generation), delay: Math.max(0, delayMs) },
+  );
+}
+
+/**
+ * Several status polls in one Redis round trip (BullMQ's addBulk: one MULTI of the same add script),
+ * with the same ids as `enqueuePublishStatus`, so an id that already exists is left alone.
+ */
+export async function enqueuePublishStatuses(queues: Queues, polls: ReadonlyArray<{ post: { id: string; generation: number }; delayMs: number }>): Promise<void> {
+  if (polls.length === 0) return;
+  await queues[QUEUE_NAMES.publishStatus].addBulk(
+    polls.map(({ post, delayMs }) => ({
+      name: QUEUE_NAMES.publishStatus,
+      data: { postId: post.id, generation: post.generation },
+      opts: { jobId: jobIds.publishStatus(post.id, post.generation), delay: Math.max(0, delayMs) },
+    })),
   );
 }
 

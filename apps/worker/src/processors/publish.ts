@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findPostWithAccount, lockPost, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
+import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
 import { accountScope, Ambiguous, CreatePostResponse, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
@@ -58,7 +59,7 @@ export function createPublishProcessor(context: WorkerContext): Processor<'publi
 
 type PublishRun = JobRun<'publish'>;
 
-async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun, post: PostRow, account: AccountRow): Promise<JobResult> {
+async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun, post: PostRow, account: AccountRow): Promise<JobResult | Rescheduled> {
   const db = lane.db.db;
   if (account.status !== 'active') {
     await parkWithAccount(context, post, ['scheduled'], db);
@@ -75,6 +76,11 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     await endPost(context, post, ['scheduled'], 'failed', { code: 'invalid_request', message: built.message }, db);
     return { failed: 'invalid_request' };
   }
+  // The job is due a little before the post (PUBLISH_WAKE_AHEAD_MS); never send before its time.
+  const early = post.scheduledAt.getTime() - Date.now();
+  if (early > 2 * PUBLISH_WAKE_AHEAD_MS) return rescheduleAt(post.scheduledAt.getTime() - PUBLISH_WAKE_AHEAD_MS, 'the post is not due yet');
+  while (Date.now() < post.scheduledAt.getTime()) await sleep(post.scheduledAt.getTime() - Date.now());
+
   await waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
 
   const claimed = await claim(db, post);

@@ -12,11 +12,11 @@ import {
   type PostRow,
   type TransitionDetails,
 } from '@pubcrawl/db';
-import { enqueuePublishStatus } from '@pubcrawl/queue';
 import type { PostStatus } from '@pubcrawl/domain';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
+import { startStatusPoll } from './status-poll-batch';
 
 /**
  * The ways a post's publishing ends or pauses. Each is one transaction: the guarded transition, its
@@ -131,7 +131,11 @@ export async function parkWithAccount(
   return transitionPost(db, post.id, from, 'reauth_required', { code: 'account_reauth_required', message: 'the account must be re-authorized before it can publish' });
 }
 
-/** Starts (or, idempotently, re-asserts) the status poll chain of a post the provider accepted. */
+/**
+ * Starts (or, idempotently, re-asserts) the status poll chain of a post the provider accepted. The
+ * add shares a Redis round trip with the other publishes finishing at the same moment (see
+ * status-poll-batch.ts); it has happened when this resolves.
+ */
 export async function ensureStatusPoll(context: WorkerContext, post: Pick<PostRow, 'id' | 'generation'>, delayMs: number): Promise<void> {
-  await enqueuePublishStatus(context.queues, { id: post.id, generation: post.generation }, delayMs);
+  await startStatusPoll(context, { id: post.id, generation: post.generation }, delayMs);
 }
