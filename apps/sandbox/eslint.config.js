@@ -1,1 +1,3 @@
-export { default } from '@pubcrawl/eslint-config';
+import base, { appRules } from '@pubcrawl/eslint-config';
+
+export default [...base, ...appRules];

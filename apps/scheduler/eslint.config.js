@@ -1,4 +1,4 @@
-import base from '@pubcrawl/eslint-config';
+import base, { appRules } from '@pubcrawl/eslint-config';
 
 // Scheduler tests run on a clock they move by hand; the one real-time smoke test (main.test.ts)
 // waits at most about a tick. A real sleep longer than 2 s is the old way back to 45 s suites.
@@ -6,6 +6,7 @@ const realSleep = 'Scheduler tests move a ManualClock (world.advance) instead of
 
 export default [
   ...base,
+  ...appRules,
   {
     files: ['test/**', 'src/**/*.test.ts'],
     rules: {

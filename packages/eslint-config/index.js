@@ -1,6 +1,54 @@
 // One lint setup for every package: each package's eslint.config.js re-exports this.
 import tseslint from 'typescript-eslint';
 
+/** Every table the db package defines: only packages/db builds statements over them. */
+const TABLES = ['accounts', 'posts', 'postEvents', 'crawls', 'crawlCheckpoints', 'crawlItems', 'tiktokUsers', 'tiktokVideos', 'schedules', 'scheduleRuns', 'webhookDeliveries', 'webhookAttempts'];
+
+/**
+ * For the processes in apps/ (not their tests, which seed rows directly): all SQL lives in
+ * packages/db, so an app imports neither drizzle's query builder nor a table, and the worker's
+ * processors never parse their own payloads (the runner does, from the job catalog).
+ */
+export const appRules = [
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'drizzle-orm', message: 'SQL lives in packages/db: add a named query there and call it.' },
+            { name: '@pubcrawl/db', importNames: TABLES, message: 'SQL lives in packages/db: add a named query there and call it.' },
+          ],
+          patterns: [{ group: ['drizzle-orm/*'], message: 'SQL lives in packages/db: add a named query there and call it.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/processors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'drizzle-orm', message: 'SQL lives in packages/db: add a named query there and call it.' },
+            { name: '@pubcrawl/db', importNames: TABLES, message: 'SQL lives in packages/db: add a named query there and call it.' },
+            {
+              name: '@pubcrawl/domain',
+              importNames: ['publishJobSchema', 'publishStatusJobSchema', 'crawlJobSchema', 'webhookJobSchema', 'JOB_CATALOG'],
+              message: 'The runner parses every payload from the job catalog; a processor receives run.payload.',
+            },
+            { name: 'bullmq', message: 'Processors answer the runner (job-contract.ts); only the runner talks to BullMQ.' },
+          ],
+          patterns: [{ group: ['drizzle-orm/*'], message: 'SQL lives in packages/db: add a named query there and call it.' }],
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/test-results/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,

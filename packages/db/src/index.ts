@@ -57,3 +57,4 @@ export { pingDatabase } from './queries/health';
 export { probePostgres } from './preflight';
 export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAccount } from './queries/publishing';
 export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';
+export { activePostsAfter, pendingWebhookDeliveryIds, type ActivePost } from './queries/reconciliation';

@@ -1,8 +1,7 @@
-import { posts, transitionPost } from '@pubcrawl/db';
+import { activePostsAfter, transitionPost, type ActivePost } from '@pubcrawl/db';
 import { enqueuePublishes, jobIds } from '@pubcrawl/queue';
-import { ACTIVE_POST_STATUSES, QUEUE_NAMES } from '@pubcrawl/domain';
+import { QUEUE_NAMES } from '@pubcrawl/domain';
 import type { Queue } from 'bullmq';
-import { and, asc, gt, inArray } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { endPost, ensureStatusPoll, inFlightSettledAt } from '../publishing/outcomes';
 import { isLive } from './job-states';
@@ -13,7 +12,6 @@ import { isLive } from './job-states';
  */
 const BATCH = 1_000;
 
-type ActivePost = Pick<typeof posts.$inferSelect, 'id' | 'status' | 'generation' | 'publishId' | 'scheduledAt' | 'submittedAt' | 'updatedAt'>;
 /**
  * Every post in scheduled / publishing / processing must have a live job: `publish-<id>-<gen>` for
  * scheduled and publishing, `status-<id>-<gen>` for processing. Where Redis lost it (FLUSHALL, an
@@ -28,20 +26,7 @@ export async function reconcilePosts(context: WorkerContext): Promise<number> {
   let acted = 0;
   let after: string | null = null;
   for (;;) {
-    const batch: ActivePost[] = await context.db.db
-      .select({
-        id: posts.id,
-        status: posts.status,
-        generation: posts.generation,
-        publishId: posts.publishId,
-        scheduledAt: posts.scheduledAt,
-        submittedAt: posts.submittedAt,
-        updatedAt: posts.updatedAt,
-      })
-      .from(posts)
-      .where(and(inArray(posts.status, [...ACTIVE_POST_STATUSES]), after === null ? undefined : gt(posts.id, after)))
-      .orderBy(asc(posts.id))
-      .limit(BATCH);
+    const batch = await activePostsAfter(context.db.db, after, BATCH);
     if (batch.length === 0) break;
     acted += await repairBatch(context, batch);
     const last = batch[batch.length - 1];

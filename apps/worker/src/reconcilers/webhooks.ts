@@ -1,19 +1,14 @@
-import { webhookDeliveries } from '@pubcrawl/db';
+import { pendingWebhookDeliveryIds } from '@pubcrawl/db';
 import { enqueueWebhook, jobIds } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/domain';
-import { eq } from 'drizzle-orm';
 import type { WorkerContext } from '../context';
 import { isLive } from './job-states';
 
 /** Pending deliveries whose job is gone (flush, crash between commit and enqueue) are enqueued again. */
 export async function reconcileWebhooks(context: WorkerContext): Promise<number> {
-  const pending = await context.db.db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.status, 'pending'))
-    .limit(10_000);
+  const pending = await pendingWebhookDeliveryIds(context.db.db, 10_000);
   let enqueued = 0;
-  for (const { id } of pending) {
+  for (const id of pending) {
     const queue = context.queues[QUEUE_NAMES.webhooks];
     const jobId = jobIds.webhook(id);
     // A finished job for a still-pending delivery (a failed one left from an older run) and an
