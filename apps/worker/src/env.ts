@@ -18,6 +18,11 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).extend({
   /** First status poll delay; doubles each poll up to PUBLISH_STATUS_MAX_INTERVAL_MS. */
   PUBLISH_STATUS_FIRST_INTERVAL_MS: durationMs(5_000),
   PUBLISH_STATUS_MAX_INTERVAL_MS: durationMs(60_000),
+  /**
+   * Longest a status poll waits for this process's publish burst to pass (every publish slot busy)
+   * before it runs anyway. Default 10000; 0 never waits. See publishing/publish-pressure.ts.
+   */
+  PUBLISH_STATUS_YIELD_MS: z.coerce.number().int().min(0).default(10_000),
   /** The reconciler re-enqueues rows that should have a job but do not. */
   RECONCILE_INTERVAL_MS: durationMs(60_000),
   /** A crawl job yields (re-enqueues itself from its checkpoint) after this many pages or ms. */

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { WorkerContext } from './context';
 import { JobFailed, Rescheduled, type JobResult, type JobRun, type Processor } from './job-contract';
 import { processorFactories } from './processors/index';
+import { PublishPressure } from './publishing/publish-pressure';
 import { toError } from '@pubcrawl/errors';
 
 /** What the runner does with a job once its processor has answered or thrown. */
@@ -114,10 +115,27 @@ function bullProcessorFor<Name extends QueueName>(context: WorkerContext, queue:
   return toBullProcessor(queue, factory(context));
 }
 
+/** The processor as this process runs it: publishes counted, status polls yielding to a publish burst. */
+function withPublishPriority(queue: QueueName, run: BullProcessor, pressure: PublishPressure): BullProcessor {
+  switch (queue) {
+    case QUEUE_NAMES.publish:
+      return (job, token, signal) => pressure.publishing(async (): Promise<unknown> => run(job, token, signal));
+    case QUEUE_NAMES.publishStatus:
+      return async (job, token, signal) => {
+        await pressure.yieldToPublishing();
+        const result: unknown = await run(job, token, signal);
+        return result;
+      };
+    default:
+      return run;
+  }
+}
+
 export function startWorkers(context: WorkerContext, queues: readonly QueueName[] = ALL_QUEUE_NAMES): RunningWorkers {
   const held = new Set<HeldJob>();
+  const pressure = new PublishPressure(context.env.PUBLISH_CONCURRENCY, context.env.PUBLISH_STATUS_YIELD_MS);
   const workers = queues.map((queue) => {
-    const run = bullProcessorFor(context, queue);
+    const run = withPublishPriority(queue, bullProcessorFor(context, queue), pressure);
     const processor: BullProcessor = async (job, token, signal) => {
       const entry = token === undefined ? null : { job, token };
       if (entry !== null) held.add(entry);
