@@ -21,14 +21,7 @@ import {
   type PostRow,
 } from '../src/queries/posts';
 import { crawls, postEvents, webhookDeliveries } from '../src/schema';
-
-const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function urlFor(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { urlFor } from './server-url';
 
 const request = {
   content: 'hello',

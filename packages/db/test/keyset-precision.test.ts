@@ -8,14 +8,7 @@ import { listCrawls } from '../src/queries/crawl-lifecycle';
 import { afterCursorDesc, decodeCursor, pageOf } from '../src/queries/pagination';
 import { listSchedules } from '../src/queries/schedules';
 import { accounts, crawls, posts, schedules } from '../src/schema';
-
-const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function urlFor(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { urlFor } from './server-url';
 
 /**
  * Creation times a microsecond column tells apart and a JS Date does not: all but the last fall in

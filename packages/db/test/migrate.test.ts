@@ -5,16 +5,10 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../src/migrate';
+import { urlFor } from './server-url';
 
 const run = promisify(execFile);
-const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-
-function urlFor(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function dropDatabase(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: urlFor('postgres') });

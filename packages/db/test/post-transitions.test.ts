@@ -6,14 +6,7 @@ import { createDb, type DbHandle } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
 import { IllegalPostTransition, parkScheduledPosts, postView, transitionPost, type PostRow } from '../src/queries/posts';
 import { accounts, postEvents, posts } from '../src/schema';
-
-const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function urlFor(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { urlFor } from './server-url';
 
 const request = {
   accountId: '00000000-0000-4000-8000-000000000000',

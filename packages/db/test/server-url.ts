@@ -1,0 +1,12 @@
+/**
+ * The Postgres server these tests make their own databases on. packages/db cannot use
+ * @pubcrawl/testing (which depends on it), so its tests name databases on the server directly.
+ */
+export const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The server's URL with another database name. */
+export function urlFor(name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
