@@ -1,11 +1,11 @@
 import { accounts, crawlItems, findCrawl } from '@pubcrawl/db';
-import { startSandbox, type RunningSandbox } from '@pubcrawl/sandbox';
+import type { RunningSandbox } from '@pubcrawl/sandbox';
 import type { CrawlResponse } from '@pubcrawl/contracts';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
-import { TikApiClient } from '@pubcrawl/tiktok';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
+import { upstreamFollowerIds } from './upstream';
 
 /** Shared by the API (which encrypts the account key) and the worker (which decrypts it). */
 const CREDENTIALS_KEY = Buffer.alloc(32, 3).toString('hex');
@@ -75,24 +75,9 @@ describe('an authenticated crawl whose account session expires mid-crawl', () =>
 
     const stored = await api.db.db.select({ itemId: crawlItems.itemId, position: crawlItems.position }).from(crawlItems).where(eq(crawlItems.crawlId, crawlId)).orderBy(asc(crawlItems.position));
     expect(stored.map((row) => row.position)).toEqual([...Array(6000).keys()]);
-    expect(stored.map((row) => row.itemId)).toEqual(await upstreamOrder());
+    expect(stored.map((row) => row.itemId)).toEqual(await upstreamFollowerIds(TARGET));
     // The 428 page was never served, so no page was fetched twice across the park and resume.
     const refetched = Object.entries(sandbox.stats().pages).filter(([key, served]) => key.startsWith('GET /user/followers') && served > 1);
     expect(refetched).toEqual([]);
   });
 });
-
-/** The follower order of TARGET, read from a separate sandbox so the counters above stay untouched. */
-async function upstreamOrder(): Promise<string[]> {
-  const reference = await startSandbox({ config: { quotaPerSecond: 0 } });
-  const client = new TikApiClient({ baseUrl: reference.url, apiKey: 'reference' });
-  try {
-    const { secUid } = await client.checkUser(TARGET);
-    const ids: string[] = [];
-    for await (const page of client.iterateFollowers({ secUid })) for (const item of page.items) ids.push(item.user.id);
-    return ids;
-  } finally {
-    await client.close();
-    await reference.close();
-  }
-}

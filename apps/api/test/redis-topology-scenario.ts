@@ -1,12 +1,12 @@
 import type { RedisTopology } from '@pubcrawl/config';
 import { ALL_QUEUE_NAMES } from '@pubcrawl/domain';
-import { publishContentHash, startSandbox, type RunningSandbox } from '@pubcrawl/sandbox';
+import { publishContentHash, type RunningSandbox } from '@pubcrawl/sandbox';
 import { testSandbox, waitFor } from '@pubcrawl/testing';
-import { TikApiClient } from '@pubcrawl/tiktok';
 import { startReconcilers } from '@pubcrawl/worker';
 import { expect } from 'vitest';
 import { startApiWorkers, startTestApi, type ApiWorkers, type TestApi } from './harness';
 import { createAccount, videoBody } from './publishing-fixtures';
+import { upstreamFollowerIds } from './upstream';
 
 /**
  * The workload every Redis topology must carry: the real API and workers, a burst of posts due at
@@ -121,21 +121,6 @@ export async function waitForBurstAndCrawl(api: TestApi, burst: Burst, timeoutMs
   );
 }
 
-/** The followers in upstream order, from a sandbox of its own (the data is a pure function of the name). */
-async function upstreamFollowerIds(): Promise<string[]> {
-  const sandbox = await startSandbox({ config: { quotaPerSecond: 0 } });
-  const client = new TikApiClient({ baseUrl: sandbox.url, apiKey: 'expectation' });
-  try {
-    const { secUid } = await client.checkUser(TARGET);
-    const ids: string[] = [];
-    for await (const page of client.iterateFollowers({ secUid })) for (const item of page.items) ids.push(item.user.id);
-    return ids;
-  } finally {
-    await client.close();
-    await sandbox.close();
-  }
-}
-
 /**
  * Exactly once on the provider's side: the sandbox saw one publish per post and no other, and
  * every post is published in Postgres after one attempt. The crawl holds every follower once, in
@@ -152,5 +137,5 @@ export async function expectExactlyOnce(world: TopologyWorld, burst: Burst): Pro
   expect(await crawlProgress(world.api, burst.crawlId)).toMatchObject({ status: 'completed', items: FOLLOWERS });
   const rows = await world.api.db.pool.query<{ item_id: string; position: number }>('select item_id, position from crawl_items where crawl_id = $1 order by position', [burst.crawlId]);
   expect(rows.rows.map((row) => row.position)).toEqual(Array.from({ length: FOLLOWERS }, (_, index) => index));
-  expect(rows.rows.map((row) => row.item_id)).toEqual(await upstreamFollowerIds());
+  expect(rows.rows.map((row) => row.item_id)).toEqual(await upstreamFollowerIds(TARGET));
 }
