@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app-type';
+import { bearerToken } from './auth';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 
@@ -70,10 +71,8 @@ export async function registerRateLimits(app: App, context: ApiContext): Promise
   const perKey = app.rateLimit({
     max: context.env.API_RATE_LIMIT_PER_MINUTE,
     timeWindow: WINDOW_MS,
-    keyGenerator: (request) => {
-      const header = request.headers.authorization ?? '';
-      return `api-key:${apiKeyBucket(header)}`;
-    },
+    // The key itself, not the header's spelling: `Bearer k` and `bearer   k` share one budget.
+    keyGenerator: (request) => `api-key:${apiKeyBucket(bearerToken(request) ?? '')}`,
   });
   return { authFailures, perApiKey: perKey };
 }

@@ -130,6 +130,9 @@ describe('rate limits', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       expect(limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+      // The same key spelled differently is the same budget.
+      const respelled = await api.app.inject({ method: 'POST', url: '/v1/ping', headers: { authorization: `bearer   ${api.auth.authorization.slice('Bearer '.length)}` } });
+      expect(respelled.statusCode).toBe(429);
       // Another key has its own budget.
       const other = await api.app.inject({ method: 'POST', url: '/v1/ping', headers: { authorization: 'Bearer second-key' } });
       expect(other.statusCode).toBe(200);
