@@ -15,7 +15,7 @@ describe('on a three-master Redis Cluster', () => {
   afterAll(async () => {
     await world?.close();
     await cluster?.stop();
-  }, 30_000);
+  }, 60_000);
 
   it('passes the preflight, and names REDIS_CLUSTER_NODES in one line when no node answers', async () => {
     if (cluster === undefined) throw new Error('no cluster');

@@ -14,7 +14,7 @@ describe('on Redis Sentinel (a master, a replica, three sentinels)', () => {
   afterAll(async () => {
     await world?.close();
     await sentinel?.stop();
-  }, 30_000);
+  }, 60_000);
 
   it('passes the preflight through the sentinels, and names REDIS_SENTINELS in one line for an unknown master', async () => {
     if (sentinel === undefined) throw new Error('no sentinel');

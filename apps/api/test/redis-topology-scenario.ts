@@ -50,6 +50,8 @@ export async function startTopologyWorld(topology: RedisTopology): Promise<Topol
       JOB_LOCK_DURATION_MS: '5000',
       STALLED_INTERVAL_MS: '1000',
       CRAWL_SEGMENT_PAGES: '20',
+      // Teardown need not wait for jobs still running: the world is thrown away with its data.
+      SHUTDOWN_GRACE_MS: '2000',
     });
     undo.push(() => workers.stop());
     const reconcilers = startReconcilers(workers.context);
