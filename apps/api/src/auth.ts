@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken } from './bearer-token';
 import { ApiError } from './errors';
 import type { AuthFailureLimiter } from './rate-limits';
 
@@ -16,13 +17,6 @@ export function createKeyVerifier(keys: readonly string[]): (presented: string) 
     for (const digest of digests) matched = timingSafeEqual(digest, candidate) || matched;
     return matched;
   };
-}
-
-export function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1] ?? null;
 }
 
 /**

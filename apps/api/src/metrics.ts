@@ -2,7 +2,8 @@ import { countCrawlItemsIngested, countCrawlsByStatus, countPostsByStatus } from
 import { FIELD_SEPARATOR, JOB_DURATION_BUCKETS_SECONDS, metricKeys } from '@pubcrawl/queue';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { App } from './app-type';
-import { bearerToken, createKeyVerifier } from './auth';
+import { createKeyVerifier } from './auth';
+import { bearerToken } from './bearer-token';
 import type { AuthFailureLimiter } from './rate-limits';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';

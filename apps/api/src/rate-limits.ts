@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app-type';
+import { bearerToken } from './bearer-token';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 
@@ -25,11 +26,6 @@ export interface RateLimits {
 
 export function tooManyRequests(message: string): ApiError {
   return new ApiError(429, 'rate_limited', message);
-}
-
-/** The bearer key as presented, whatever the scheme's case and spacing (auth has already checked it). */
-function presentedKey(header: string | undefined): string {
-  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? header ?? '';
 }
 
 /** Keys are hashed before they become Redis key names, so a key never sits in Redis in the clear. */
@@ -76,7 +72,8 @@ export async function registerRateLimits(app: App, context: ApiContext): Promise
     max: context.env.API_RATE_LIMIT_PER_MINUTE,
     timeWindow: WINDOW_MS,
     // The key itself, not the header's spelling: `Bearer k` and `bearer   k` share one budget.
-    keyGenerator: (request) => `api-key:${apiKeyBucket(presentedKey(request.headers.authorization))}`,
+    // Runs after authentication, so the key is present and valid.
+    keyGenerator: (request) => `api-key:${apiKeyBucket(bearerToken(request) ?? '')}`,
   });
   return { authFailures, perApiKey: perKey };
 }
