@@ -1,9 +1,9 @@
-import { booleanFlag, commonEnv, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
+import { accountPolicyEnv, booleanFlag, commonEnv, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 
 // safeExtend: commonEnv carries the Redis topology refinement, and zod refuses `.extend` over its
 // keys (upstreamEnv repeats SANDBOX_PORT) on a refined object.
-export const apiEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).extend({
+export const apiEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExtend(accountPolicyEnv.shape).extend({
   HOST: z.string().default('0.0.0.0'),
   /**
    * Whose X-Forwarded-For to believe: `false` (default: the socket's address is the client), `true`

@@ -1,11 +1,11 @@
-import { commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
+import { accountPolicyEnv, commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 // safeExtend: commonEnv carries the Redis topology refinement, and zod refuses `.extend` over its
 // keys (upstreamEnv repeats SANDBOX_PORT) on a refined object.
-export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).extend({
+export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExtend(accountPolicyEnv.shape).extend({
   /** Jobs each worker process runs at once, per queue. Quota, not CPU, is the usual bottleneck. */
   PUBLISH_CONCURRENCY: count(20),
   PUBLISH_STATUS_CONCURRENCY: count(20),
@@ -40,7 +40,6 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).extend({
   /** Quotas (see @pubcrawl/tiktok QuotaLimits). */
   TIKAPI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
   POSTING_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
-  ACCOUNT_PUBLISH_PER_MINUTE: count(6),
   ACCOUNT_STATUS_PER_MINUTE: count(30),
   ACCOUNT_CREATOR_INFO_PER_MINUTE: count(20),
   /** Upstream per-request timeout. */

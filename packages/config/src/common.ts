@@ -61,6 +61,28 @@ export const upstreamEnv = z.object({
 });
 export type UpstreamEnv = z.infer<typeof upstreamEnv>;
 
+/**
+ * How an account may post, read by the API (to warn and refuse at create time) and the worker (to
+ * hold posts back), so both sides count the same limits.
+ */
+export const accountPolicyEnv = z.object({
+  /** Publishes per account per sliding minute (the provider's own per-token ceiling is 6). */
+  ACCOUNT_PUBLISH_PER_MINUTE: z.coerce.number().int().min(1).default(6),
+  /**
+   * Posts per account over a rolling 24 h. TikTok refuses past a cap it does not publish
+   * (spam_risk_too_many_posts; integrators report about 15), so staying under it is cheaper than
+   * learning it from refusals.
+   */
+  ACCOUNT_DAILY_POSTS: z.coerce.number().int().min(1).default(15),
+  /** How long a creator_info answer is trusted before the next post re-reads it. */
+  CREATOR_INFO_TTL_S: z.coerce.number().int().min(0).default(600),
+  /** Same account and same content within this window is refused unless `allowDuplicate`. 0 turns the guard off. */
+  DUPLICATE_WINDOW_HOURS: z.coerce.number().min(0).max(8_760).default(24),
+  /** How often a due post on a paused, unlinked or capped account looks again, as a backstop to the explicit resume. */
+  ACCOUNT_WAIT_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
+});
+export type AccountPolicyEnv = z.infer<typeof accountPolicyEnv>;
+
 export interface Upstreams {
   tikapi: { baseUrl: string; apiKey: string; isSandbox: boolean };
   posting: { baseUrl: string; apiKey: string; isSandbox: boolean };

@@ -6,7 +6,11 @@
 export const PROVIDERS = ['posting', 'tikapi'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const ACCOUNT_STATUSES = ['active', 'reauth_required'] as const;
+/**
+ * `unlinked`: the provider no longer lists the account (sync); its due posts wait until it is linked
+ * again. `deleted`: removed by an operator; its rows stay for history and a re-link revives it.
+ */
+export const ACCOUNT_STATUSES = ['active', 'reauth_required', 'unlinked', 'deleted'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export const POST_STATUSES = [
@@ -51,6 +55,13 @@ export function canTransitionPost(from: PostStatus, to: PostStatus): boolean {
 export function isFinalPostStatus(status: PostStatus): boolean {
   return (FINAL_POST_STATUSES as readonly PostStatus[]).includes(status);
 }
+
+/** Why a due post is not being sent right now; shown as `waiting.reason`. */
+export const POST_WAIT_REASONS = ['account_quota', 'daily_cap', 'fleet_quota', 'rate_limited', 'account_paused', 'account_unlinked', 'reauth_required'] as const;
+export type PostWaitReason = (typeof POST_WAIT_REASONS)[number];
+
+export const ACCOUNT_LINK_STATUSES = ['new', 'scanned', 'confirmed', 'expired', 'utilised'] as const;
+export type AccountLinkStatus = (typeof ACCOUNT_LINK_STATUSES)[number];
 
 export const CRAWL_KINDS = ['followers', 'hashtag'] as const;
 export type CrawlKind = (typeof CRAWL_KINDS)[number];

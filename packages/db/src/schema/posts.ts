@@ -34,6 +34,13 @@ export const posts = pgTable(
     /** Status polling gives up after this instant (PUBLISH_STATUS_HORIZON after submission). */
     pollDeadlineAt: timestampTz('poll_deadline_at'),
     finishedAt: timestampTz('finished_at'),
+    /**
+     * Why a due post is not being sent, `{reason, until, message}`; null while nothing holds it.
+     * Cleared when it is claimed.
+     */
+    waiting: jsonb('waiting'),
+    /** SHA-256 of what the audience sees (content, media, photo title); the duplicate guard's key. */
+    contentHash: text('content_hash'),
     createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
@@ -44,6 +51,10 @@ export const posts = pgTable(
     index('posts_created_at_id_idx').on(table.createdAt, table.id),
     index('posts_status_created_at_id_idx').on(table.status, table.createdAt, table.id),
     index('posts_account_created_at_id_idx').on(table.accountId, table.createdAt, table.id),
+    index('posts_account_content_hash_idx').on(table.accountId, table.contentHash, table.createdAt),
+    index('posts_account_submitted_at_idx')
+      .on(table.accountId, table.submittedAt)
+      .where(sql`${table.submittedAt} is not null`),
     uniqueIndex('posts_publish_id_key')
       .on(table.publishId)
       .where(sql`${table.publishId} is not null`),
@@ -67,3 +78,14 @@ export const postEvents = pgTable(
   },
   (table) => [index('post_events_post_id_id_idx').on(table.postId, table.id)],
 );
+
+/**
+ * A batch create's answer, kept under its Idempotency-Key so a replay returns it instead of
+ * creating anything; written in the transaction that creates the batch's posts.
+ */
+export const postBatches = pgTable('post_batches', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  requestHash: text('request_hash').notNull(),
+  response: jsonb('response').notNull(),
+  createdAt: createdAt(),
+});
