@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInput } from './input';
 
 /** Per-account ceilings of the posting API, counted over a sliding 60 s window. */
 export interface AccountLimits {
@@ -29,7 +30,19 @@ export interface SandboxConfig {
   publishDurationMs: number;
   /** `null` disables per-account limits. Default null. */
   accountLimits: AccountLimits | null;
+  /** The posting-API plan the API key is on; QR login answers 403 below `maximum`. Default `maximum`. */
+  subscription: Subscription;
+  /**
+   * Accepted posts per account per sandbox `day`; the next one gets TikTok's
+   * `spam_risk_too_many_posts`. `null` means no cap. Default null.
+   */
+  dailyPostCap: number | null;
+  /** The sandbox day: the window the daily post cap counts in. Moving it starts a fresh count. Default 0. */
+  day: number;
 }
+
+export const SUBSCRIPTIONS = ['free', 'basic', 'pro', 'maximum'] as const;
+export type Subscription = (typeof SUBSCRIPTIONS)[number];
 
 export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = {
   publishPerMinute: 6,
@@ -46,6 +59,9 @@ export const DEFAULT_CONFIG: SandboxConfig = {
   hangMs: 120_000,
   publishDurationMs: 3_000,
   accountLimits: null,
+  subscription: 'maximum',
+  dailyPostCap: null,
+  day: 0,
 };
 
 const share = z.number().min(0).max(1);
@@ -74,19 +90,17 @@ export const configPatchSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  subscription: z.enum(SUBSCRIPTIONS).optional(),
+  dailyPostCap: z.number().int().min(0).nullable().optional(),
+  day: z.number().int().min(0).optional(),
 });
 export type ConfigPatch = z.infer<typeof configPatchSchema>;
 
 export type ConfigPatchResult = { ok: true; patch: ConfigPatch } | { ok: false; field: string; error: string };
 
 export function parseConfigPatch(input: unknown): ConfigPatchResult {
-  const result = configPatchSchema.safeParse(input);
-  if (result.success) return { ok: true, patch: result.data };
-  const issue = result.error.issues[0];
-  if (issue === undefined) return { ok: false, field: 'body', error: 'Invalid configuration' };
-  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const path = [...issue.path.map(String), ...(unknownKey === undefined ? [] : [unknownKey])];
-  return { ok: false, field: path.join('.') || 'body', error: issue.message };
+  const parsed = parseInput(configPatchSchema, input);
+  return parsed.ok ? { ok: true, patch: parsed.value } : parsed;
 }
 
 /** Drops keys whose value is `undefined`, so a TypeScript `Partial<SandboxConfig>` reads as a patch. */
@@ -106,6 +120,9 @@ export function applyConfigPatch(base: SandboxConfig, patch: ConfigPatch): Sandb
   if (patch.hangRate !== undefined) next.hangRate = patch.hangRate;
   if (patch.hangMs !== undefined) next.hangMs = patch.hangMs;
   if (patch.publishDurationMs !== undefined) next.publishDurationMs = patch.publishDurationMs;
+  if (patch.subscription !== undefined) next.subscription = patch.subscription;
+  if (patch.dailyPostCap !== undefined) next.dailyPostCap = patch.dailyPostCap;
+  if (patch.day !== undefined) next.day = patch.day;
   if (patch.accountLimits === null) next.accountLimits = null;
   else if (patch.accountLimits !== undefined) {
     const current = base.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;

@@ -6,7 +6,18 @@ import { buildSandbox } from './server';
 import type { SandboxStats } from './stats';
 
 export { buildSandbox, type BuildSandboxOptions, type BuiltSandbox } from './server';
-export { DEFAULT_CONFIG, DEFAULT_ACCOUNT_LIMITS, InvalidConfigError, type AccountLimits, type SandboxConfig } from './config';
+export {
+  DEFAULT_CONFIG,
+  DEFAULT_ACCOUNT_LIMITS,
+  InvalidConfigError,
+  SUBSCRIPTIONS,
+  type AccountLimits,
+  type SandboxConfig,
+  type Subscription,
+} from './config';
+export { DEMO_ACCOUNT_IDS, type ProviderAccount } from './accounts';
+export type { CreatorSettings } from './creator-info';
+export { QR_TTL_S, type QrStatus } from './qr-login';
 export type { SandboxStats, EndpointStats, PublishCount } from './stats';
 export { publishContentHash, type PublishContent, type PublishStatus } from './publish-lifecycle';
 export { TIKTOK_ERROR_MESSAGES } from './tiktok-errors';
@@ -23,6 +34,8 @@ export interface StartSandboxOptions {
   logger?: Logger;
   /** Seeds the fault PRNG; random when omitted. */
   seed?: number;
+  /** Monotonic milliseconds; inject one to move time by hand (QR expiry, publish lifecycles). */
+  now?: () => number;
 }
 
 export interface RunningSandbox {
@@ -57,6 +70,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const { app, state } = built;
   const host = options.host ?? '127.0.0.1';

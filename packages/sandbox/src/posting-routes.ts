@@ -3,13 +3,30 @@ import { z } from 'zod';
 import { describeAccount } from './accounts';
 import { abandon, installApiGuard, sendRateLimited } from './api-guard';
 import { clientErrorStatus, toError } from './errors';
-import { readAccountId, PRIVACY_LEVELS, validatePost, type ValidPost } from './posting-validation';
+import { readAccountId, validatePost, type ValidPost } from './posting-validation';
 import { FAIL_REASON, publishContentHash } from './publish-lifecycle';
+import { parseInput } from './input';
+import { QR_ALREADY_USED, QR_IMAGE, QR_TTL_S } from './qr-login';
 import { posting } from './replies';
 import type { SandboxState } from './state';
 
 const statusParams = z.object({ accountId: z.string().min(1), publishId: z.string().min(1) });
 const accountParams = z.object({ accountId: z.string().min(1) });
+// Loose like the rest of the upstream: unknown keys are ignored, not refused.
+const qrRequestBody = z.object(
+  {
+    unique_id: z
+      .string({ error: 'unique_id must be a string' })
+      .min(8, 'unique_id must be at least 8 characters')
+      .max(128, 'unique_id must be at most 128 characters')
+      .optional(),
+  },
+  { error: 'the body must be an object' },
+);
+const qrCheckBody = z.object(
+  { token: z.string({ error: 'token is required' }).min(1, 'token is required') },
+  { error: 'the body must be an object' },
+);
 
 /** Magic substrings in media URLs; see the README. */
 const HANG_MARKER = 'hang';
@@ -46,12 +63,17 @@ export function registerPostingRoutes(app: FastifyInstance, state: SandboxState)
     if (!validation.ok) return reply.code(400).send(posting.invalidParams(validation.field, validation.error));
     const { post } = validation;
 
+    const { dailyPostCap, day } = state.config;
+    // After validation, so only posts TikTok would have accepted count towards the cap.
+    if (!state.dailyPosts.allows(dailyPostCap, day, accountId)) return reply.code(403).send(posting.dailyCapReached());
+
     // Only accepted publishes use up the per-account allowance; a rejected body is not an "init".
     if (accountLimits !== null) state.accountLimits.record('publish', accountId);
+    state.dailyPosts.record(day, accountId);
     // Recorded before any hang: a request the client never hears back about still reached "TikTok",
     // which is exactly the ambiguity duplicate-publish tests need to see.
     state.stats.recordPublish(accountId, publishContentHash(post));
-    state.linkedAccounts.remember(accountId);
+    state.providerAccounts.remember(accountId);
     const record = state.publishes.create({
       accountId,
       mediaType: post.mediaType,
@@ -83,17 +105,15 @@ export function registerPostingRoutes(app: FastifyInstance, state: SandboxState)
     if (state.sessions.isExpired(accountId)) return reply.code(401).send(posting.tokenInvalid());
     const limit = state.accountLimits.consume(state.config.accountLimits, 'creatorInfo', accountId);
     if (!limit.allowed) return sendRateLimited(reply, limit.waitMs, posting.rateLimited());
-    const account = describeAccount(accountId);
+    // The names the provider lists for the account (a QR link or an admin list may have set them).
+    const account = state.providerAccounts.find(accountId) ?? describeAccount(accountId);
     return {
       success: true,
       data: {
         creator_avatar_url: `https://p16-sign-va.tiktokcdn.com/sandbox/creator/${encodeURIComponent(accountId)}.jpeg`,
         creator_username: account.username,
         creator_nickname: account.display_name,
-        privacy_level_options: [...PRIVACY_LEVELS],
-        comment_disabled: false,
-        duet_disabled: false,
-        stitch_disabled: false,
+        ...state.creatorSettings.get(accountId),
         max_video_post_duration_sec: 600,
       },
     };
@@ -101,7 +121,30 @@ export function registerPostingRoutes(app: FastifyInstance, state: SandboxState)
 
   app.get('/api/content/accounts', async () => ({
     success: true,
-    subscription: 'maximum',
-    data: state.linkedAccounts.list(),
+    subscription: state.config.subscription,
+    data: state.providerAccounts.list(),
   }));
+
+  app.post('/api/content/qr-login/request', async (request, reply) => {
+    const { subscription } = state.config;
+    if (subscription !== 'maximum') return reply.code(403).send(posting.subscriptionRequired(subscription));
+    const body = parseInput(qrRequestBody, request.body ?? {});
+    if (!body.ok) return reply.code(400).send(posting.invalidParams(body.field, body.error));
+    const login = state.qrLogins.request(body.value.unique_id);
+    return { success: true, data: { qrCodeImage: QR_IMAGE, token: login.token, unique_id: login.uniqueId, expiresIn: QR_TTL_S } };
+  });
+
+  app.post('/api/content/qr-login/check', async (request, reply) => {
+    const body = parseInput(qrCheckBody, request.body ?? {});
+    if (!body.ok) return reply.code(400).send(posting.invalidParams(body.field, body.error));
+    const check = state.qrLogins.check(body.value.token);
+    if (check === null) return reply.code(404).send(posting.notFound('QR token not found'));
+    const base = { status: check.status, unique_id: check.login.uniqueId };
+    if (check.status === 'confirmed' && check.account !== null) {
+      const { accountId, display_name, username } = check.account;
+      return { success: true, data: { ...base, account: { accountId, display_name, username } } };
+    }
+    if (check.status === 'utilised') return { success: true, data: { ...base, message: QR_ALREADY_USED } };
+    return { success: true, data: base };
+  });
 }

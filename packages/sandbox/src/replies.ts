@@ -26,7 +26,18 @@ export const posting = {
     error: 'The access token is invalid or has expired. Re-authorize the account.',
     code: 'access_token_invalid',
   }),
-  notFound: () => ({ success: false, error: 'Publish not found', code: 'not_found' }),
+  notFound: (error = 'Publish not found') => ({ success: false, error, code: 'not_found' }),
+  /** TikTok's refusal past its (unpublished) daily post cap; sent with 403, as TikTok does for spam_risk codes. */
+  dailyCapReached: () => ({
+    success: false,
+    error: 'This account has reached its daily post limit. Try again tomorrow.',
+    code: 'spam_risk_too_many_posts',
+  }),
+  /** Seed 004's body for plans without QR login, verbatim: no `success`, no `code`. */
+  subscriptionRequired: (subscription: string) => ({
+    error: 'QR Code login is only available for Maximum subscription',
+    subscription,
+  }),
   serverError: (message: string) => ({ success: false, error: message, code: 'internal_error' }),
 };
 

@@ -13,6 +13,8 @@ export interface BuildSandboxOptions {
   logger?: Logger;
   /** Seeds the fault PRNG so a fault pattern can be replayed; random when omitted. */
   seed?: number;
+  /** Monotonic milliseconds for publish lifecycles, QR expiry and rate windows. Default `performance.now`. */
+  now?: () => number;
 }
 
 export interface BuiltSandbox {
@@ -22,7 +24,7 @@ export interface BuiltSandbox {
 
 /** The Fastify app with both fake upstreams and the admin API, not yet listening. */
 export function buildSandbox(options: BuildSandboxOptions = {}): BuiltSandbox {
-  const state = new SandboxState({ config: resolveConfig(DEFAULT_CONFIG, options.config ?? {}), seed: options.seed });
+  const state = new SandboxState({ config: resolveConfig(DEFAULT_CONFIG, options.config ?? {}), seed: options.seed, now: options.now });
   // Widened to Fastify's logger interface so the app keeps the default instance type.
   const logger: FastifyBaseLogger | undefined = options.logger;
   const app: FastifyInstance = Fastify({

@@ -1,9 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { AccountLimiter } from './account-limits';
-import { AccountSessions, LinkedAccounts } from './accounts';
+import { AccountSessions, ProviderAccounts } from './accounts';
 import { applyConfigPatch, type ConfigPatch, type SandboxConfig } from './config';
+import { CreatorSettingsStore } from './creator-info';
+import { DailyPostCounts } from './daily-cap';
 import { HungSockets, seededRandom } from './faults';
 import { PublishStore } from './publish-lifecycle';
+import { QrLogins } from './qr-login';
 import { QuotaBuckets } from './quota';
 import { StatsRecorder } from './stats';
 
@@ -23,7 +26,10 @@ export class SandboxState {
   readonly quota: QuotaBuckets;
   readonly accountLimits: AccountLimiter;
   readonly sessions = new AccountSessions();
-  readonly linkedAccounts = new LinkedAccounts();
+  readonly providerAccounts = new ProviderAccounts();
+  readonly creatorSettings = new CreatorSettingsStore();
+  readonly dailyPosts = new DailyPostCounts();
+  readonly qrLogins: QrLogins;
   readonly publishes: PublishStore;
   readonly stats = new StatsRecorder();
   readonly hung = new HungSockets();
@@ -39,6 +45,7 @@ export class SandboxState {
     this.quota = new QuotaBuckets(this.now);
     this.accountLimits = new AccountLimiter(this.now);
     this.publishes = new PublishStore(this.now);
+    this.qrLogins = new QrLogins(this.now);
   }
 
   configure(patch: ConfigPatch): SandboxConfig {
@@ -55,7 +62,10 @@ export class SandboxState {
     this.quota.clear();
     this.accountLimits.clear();
     this.sessions.clear();
-    this.linkedAccounts.clear();
+    this.providerAccounts.clear();
+    this.creatorSettings.clear();
+    this.dailyPosts.clear();
+    this.qrLogins.clear();
     this.publishes.clear();
     this.stats.clear();
     this.random = seededRandom(this.seed);

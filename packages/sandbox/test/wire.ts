@@ -66,3 +66,72 @@ export interface StatusResponse {
   success: true;
   data: { publish_id: string; status: string; fail_reason?: string; public_post_url?: string; uploaded_bytes?: number };
 }
+
+export interface AdminError {
+  ok: false;
+  error: string;
+  field: string;
+  status?: string;
+}
+
+export interface QrRequestResponse {
+  success: true;
+  data: { qrCodeImage: string; token: string; unique_id: string; expiresIn: number };
+}
+
+export type QrStatus = 'new' | 'scanned' | 'confirmed' | 'expired' | 'utilised';
+
+export interface QrCheckResponse {
+  success: true;
+  data: {
+    status: QrStatus;
+    unique_id: string;
+    account?: { accountId: string; display_name: string; username: string };
+    message?: string;
+  };
+}
+
+export interface SubscriptionRefusal {
+  error: string;
+  subscription: string;
+}
+
+export interface AdminQrLogin {
+  token: string;
+  unique_id: string;
+  status: QrStatus;
+  expiresAt: string;
+}
+
+export interface ProviderAccount {
+  accountId: string;
+  display_name: string;
+  username: string;
+  avatar_url?: string;
+  bio_description?: string;
+  followers?: number;
+  following?: number;
+  likes?: number;
+  videos?: number;
+  is_verified?: boolean;
+}
+
+export interface AccountsResponse {
+  success: true;
+  subscription: string;
+  data: ProviderAccount[];
+}
+
+export interface CreatorInfoResponse {
+  success: true;
+  data: {
+    creator_avatar_url: string;
+    creator_username: string;
+    creator_nickname: string;
+    privacy_level_options: string[];
+    comment_disabled: boolean;
+    duet_disabled: boolean;
+    stitch_disabled: boolean;
+    max_video_post_duration_sec: number;
+  };
+}
