@@ -7,13 +7,16 @@ import type { QuotaScope, Upstream } from './scope';
  * decision, in the way BullMQ's UnrecoverableError / DelayedError are:
  *
  * - `RateLimited`    wait `retryAfterMs` (fleet-wide, via the quota limiter); never an attempt.
+ * - `DailyCapReached` the provider refused this account's post for today (TikTok's
+ *                    `spam_risk_too_many_posts`): nothing was published, so it is never an
+ *                    attempt; pause that account alone until its daily window rolls.
  * - `SessionExpired` park the account until its owner re-authorises.
  * - `Transient`      retry with full-jitter backoff, a bounded number of times.
  * - `Permanent`      fail now; keep code + message for the record.
  * - `Ambiguous`      a non-idempotent request may or may not have happened: never re-send it
  *                    automatically; reconcile (status polling, a human) instead.
  */
-export type UpstreamErrorKind = 'RateLimited' | 'SessionExpired' | 'Transient' | 'Permanent' | 'Ambiguous';
+export type UpstreamErrorKind = 'RateLimited' | 'DailyCapReached' | 'SessionExpired' | 'Transient' | 'Permanent' | 'Ambiguous';
 
 export interface UpstreamErrorInit {
   upstream: Upstream;
@@ -65,6 +68,19 @@ export class RateLimited extends UpstreamError {
   }
 }
 
+/** TikTok's code for a post past the account's daily cap, which TikTok does not publish. */
+export const DAILY_CAP_CODE = 'spam_risk_too_many_posts';
+
+/**
+ * A refusal, like a 429: the provider did nothing with the post, so re-sending it later is safe and
+ * the attempt is not spent. Unlike a 429 it carries no wait, because TikTok never says when the
+ * day rolls; the caller's own daily window decides, and only this account pauses.
+ */
+export class DailyCapReached extends UpstreamError {
+  override readonly name = 'DailyCapReached';
+  readonly kind = 'DailyCapReached';
+}
+
 export class SessionExpired extends UpstreamError {
   override readonly name = 'SessionExpired';
   readonly kind = 'SessionExpired';
@@ -76,8 +92,33 @@ export class Transient extends UpstreamError {
 }
 
 export class Permanent extends UpstreamError {
-  override readonly name = 'Permanent';
+  // Widened to string so subclasses (SubscriptionRequired) can name themselves.
+  override readonly name: string = 'Permanent';
   readonly kind = 'Permanent';
+}
+
+export interface SubscriptionRequiredInit extends UpstreamErrorInit {
+  /** The plan the provider says the API key is on, e.g. "free"; null when it did not say. */
+  subscription: string | null;
+  providerMessage: string;
+}
+
+/**
+ * The posting API's 403 for features above the key's plan (QR login needs "maximum"). Permanent,
+ * because only an upgrade changes the answer; its own class so the API can answer a 4xx
+ * `subscription_required` with `providerMessage` instead of a generic upstream failure.
+ */
+export class SubscriptionRequired extends Permanent {
+  override readonly name = 'SubscriptionRequired';
+  readonly subscription: string | null;
+  /** The provider's own wording, e.g. "QR Code login is only available for Maximum subscription". */
+  readonly providerMessage: string;
+
+  constructor(init: SubscriptionRequiredInit) {
+    super(init);
+    this.subscription = init.subscription;
+    this.providerMessage = init.providerMessage;
+  }
 }
 
 export class Ambiguous extends UpstreamError {
@@ -89,7 +130,7 @@ export class Ambiguous extends UpstreamError {
 export { toError };
 
 /** The kinds a TikTok `statusCode` can map to; rate limits come from HTTP 429, never a code. */
-export type TikTokCodeKind = Exclude<UpstreamErrorKind, 'RateLimited' | 'Ambiguous'>;
+export type TikTokCodeKind = Exclude<UpstreamErrorKind, 'RateLimited' | 'DailyCapReached' | 'Ambiguous'>;
 
 export interface TikTokStatusCode {
   /** TikAPI's description, verbatim from its documentation. */
@@ -212,6 +253,8 @@ const PostingErrorBody = z.looseObject({
   error: z.string().optional(),
   message: z.string().optional(),
   code: z.string().optional(),
+  /** Only on plan refusals (seed 004: `{error, subscription}`, no code). */
+  subscription: z.string().optional(),
 });
 
 function rateLimited(upstream: Upstream, httpStatus: number, body: unknown, headers: HeaderBag, context: ClassifyContext, message: string, code?: string): RateLimited {
@@ -276,7 +319,20 @@ export function classifyPostingError(httpStatus: number, body: unknown, headers:
     body,
   };
 
+  // Before the status checks: TikTok sends it as a 403, which would otherwise read as Permanent and
+  // fail a post that only has to wait for tomorrow.
+  if (code === DAILY_CAP_CODE) return new DailyCapReached(init);
   if (httpStatus === 429) return rateLimited('posting', httpStatus, body, headers, context, upstreamMessage, code);
+  const subscription = parsed.success ? parsed.data.subscription : undefined;
+  if (httpStatus === 403 && subscription !== undefined) {
+    return new SubscriptionRequired({
+      ...init,
+      code: 'subscription_required',
+      message: `Posting API ${endpoint} answered 403 (subscription_required, plan ${subscription}): ${upstreamMessage}`,
+      subscription,
+      providerMessage: upstreamMessage,
+    });
+  }
   // The account's TikTok token is dead; any other 401 (invalid_api_key) is our configuration.
   if (httpStatus === 401 && code === 'access_token_invalid') return new SessionExpired(init);
   // A 504 is a proxy saying the server behind it did not answer in time, not that it did nothing:

@@ -7,10 +7,14 @@ import {
   CreatorInfoResponse,
   PostingCreatePostBody,
   PublishStatusResponse,
+  QrLoginCheckResponse,
+  QrLoginRequestBody,
+  QrLoginRequestResponse,
   type CreatorInfo,
   type PostingAccount,
   type PostingMediaType,
   type PublishStatus,
+  type QrLoginStatus,
 } from './posting-schemas';
 import { accountScope, apiKeyScope, type AccountAction, type QuotaScope } from './scope';
 
@@ -36,6 +40,33 @@ export interface CreatorInfoResult {
 
 export interface AccountsResult {
   accounts: PostingAccount[];
+  /** The API key's plan as the provider reports it, when it does. */
+  subscription?: string;
+  raw: unknown;
+}
+
+export interface QrLoginRequestResult {
+  token: string;
+  /** Ours when we sent one, the provider's otherwise. */
+  uniqueId: string;
+  /** A `data:image/...;base64,` URI to show the user. */
+  qrCodeImage: string;
+  expiresInS: number;
+  raw: unknown;
+}
+
+export interface QrLoginAccount {
+  accountId: string;
+  username: string;
+  displayName: string;
+}
+
+export interface QrLoginCheckResult {
+  status: QrLoginStatus;
+  uniqueId: string;
+  /** Only on `confirmed`, and only on the first check that sees it. */
+  account?: QrLoginAccount;
+  message?: string;
   raw: unknown;
 }
 
@@ -43,6 +74,8 @@ const CREATE_POST = 'POST /api/content/post';
 const STATUS = 'GET /api/content/status/:accountId/:publishId';
 const CREATOR_INFO = 'GET /api/content/creator-info/:accountId';
 const ACCOUNTS = 'GET /api/content/accounts';
+const QR_REQUEST = 'POST /api/content/qr-login/request';
+const QR_CHECK = 'POST /api/content/qr-login/check';
 
 /** Typed client for the posting API (publishing to TikTok on behalf of linked accounts). */
 export class PostingClient {
@@ -120,7 +153,53 @@ export class PostingClient {
       AccountsResponse,
       null,
     );
-    return { accounts: data.data, raw };
+    return { accounts: data.data, ...(data.subscription === undefined ? {} : { subscription: data.subscription }), raw };
+  }
+
+  /**
+   * Starts a QR login. Throws `SubscriptionRequired` on plans without it. Treated as idempotent: a
+   * repeated request only mints another code, and the unused one simply expires.
+   */
+  async requestQrLogin(uniqueId?: string, options: { signal?: AbortSignal } = {}): Promise<QrLoginRequestResult> {
+    const body = QrLoginRequestBody.safeParse(uniqueId === undefined ? {} : { unique_id: uniqueId });
+    if (!body.success) {
+      throw new Permanent({
+        upstream: 'posting',
+        endpoint: QR_REQUEST,
+        code: 'invalid_body',
+        message: `Posting API ${QR_REQUEST} body is invalid: unique_id must be at least 8 characters`,
+      });
+    }
+    const { data, raw } = await this.#call(
+      { method: 'POST', path: '/api/content/qr-login/request', endpoint: QR_REQUEST, json: body.data, idempotent: true, signal: options.signal },
+      QrLoginRequestResponse,
+      null,
+    );
+    const { token, unique_id: providerUniqueId, qrCodeImage, expiresIn } = data.data;
+    return { token, uniqueId: providerUniqueId, qrCodeImage, expiresInS: expiresIn, raw };
+  }
+
+  /**
+   * Polls a QR login. NOT idempotent: the first check that sees `confirmed` uses the code up and is
+   * the only one to carry the account, so an answer lost on the way is `Ambiguous`. The account is
+   * still on the provider's list then, which `listAccounts` can recover it from.
+   */
+  async checkQrLogin(token: string, options: { signal?: AbortSignal } = {}): Promise<QrLoginCheckResult> {
+    const { data, raw } = await this.#call(
+      { method: 'POST', path: '/api/content/qr-login/check', endpoint: QR_CHECK, json: { token }, idempotent: false, signal: options.signal },
+      QrLoginCheckResponse,
+      null,
+    );
+    const { status, unique_id: uniqueId, account, message } = data.data;
+    return {
+      status,
+      uniqueId,
+      ...(account === undefined
+        ? {}
+        : { account: { accountId: account.accountId, username: account.username, displayName: account.display_name ?? account.username } }),
+      ...(message === undefined ? {} : { message }),
+      raw,
+    };
   }
 
   async close(): Promise<void> {

@@ -86,14 +86,72 @@ export const CreatorInfoResponse = z.looseObject({
   data: CreatorInfo,
 });
 
+const count = z.number().int().nonnegative();
+
+/** One entry of `GET /api/content/accounts`. Seed 004 shows entries with only the first three fields. */
 export const PostingAccount = z.looseObject({
   accountId: z.string(),
   display_name: z.string().optional(),
   username: z.string().optional(),
+  avatar_url: z.string().nullish(),
+  bio_description: z.string().nullish(),
+  followers: count.nullish(),
+  following: count.nullish(),
+  likes: count.nullish(),
+  videos: count.nullish(),
+  is_verified: z.boolean().nullish(),
 });
 export type PostingAccount = z.infer<typeof PostingAccount>;
 
 export const AccountsResponse = z.looseObject({
   success: z.literal(true),
+  /** The API key's plan, e.g. "maximum"; it decides whether QR login is available. */
+  subscription: z.string().optional(),
   data: z.array(PostingAccount),
 });
+
+/** Seed 004: optional, at least 8 characters; the provider makes one up when absent. */
+export const QrLoginRequestBody = z.strictObject({
+  unique_id: z.string().min(8).optional(),
+});
+export type QrLoginRequestBody = z.infer<typeof QrLoginRequestBody>;
+
+export const QrLoginRequestResponse = z.looseObject({
+  success: z.literal(true),
+  data: z.looseObject({
+    qrCodeImage: z.string().startsWith('data:image/'),
+    token: z.string().min(1),
+    unique_id: z.string().min(1),
+    /** Seconds the code stays scannable; 300 in seed 004. */
+    expiresIn: z.number().positive(),
+  }),
+});
+export type QrLoginRequestResponse = z.infer<typeof QrLoginRequestResponse>;
+
+/**
+ * Strict like PublishStatus: a status we do not know cannot be mapped onto a link's state, and
+ * reading it as "still waiting" would poll forever.
+ */
+export const QrLoginStatus = z.enum(['new', 'scanned', 'confirmed', 'expired', 'utilised']);
+export type QrLoginStatus = z.infer<typeof QrLoginStatus>;
+
+export const QrLoginWireAccount = z.looseObject({
+  accountId: z.string().min(1),
+  display_name: z.string().optional(),
+  username: z.string().min(1),
+});
+
+export const QrLoginCheckResponse = z.looseObject({
+  success: z.literal(true),
+  data: z
+    .looseObject({
+      status: QrLoginStatus,
+      unique_id: z.string(),
+      account: QrLoginWireAccount.optional(),
+      message: z.string().optional(),
+    })
+    // The account arrives exactly once (later checks say `utilised`), so a confirmed answer without
+    // it would lose the link for good: refuse it loudly rather than report a link with no account.
+    .refine((data) => data.status !== 'confirmed' || data.account !== undefined, { message: 'a confirmed check must carry the account', path: ['account'] }),
+});
+export type QrLoginCheckResponse = z.infer<typeof QrLoginCheckResponse>;

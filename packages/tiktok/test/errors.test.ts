@@ -15,7 +15,7 @@ import {
   classifyTikApiError,
   computeBackoffMs,
   parseRetryAfterMs,
-  type UpstreamErrorKind,
+  type TikTokCodeKind,
 } from '../src/index';
 import { failure } from './failure';
 
@@ -28,7 +28,7 @@ const CLASSES = { RateLimited, SessionExpired, Transient, Permanent, Ambiguous }
  */
 const INTENDED_TRANSIENT = [10000, 10101, 10102, 10111, 10113, 10114, 10215, 10217];
 const INTENDED_SESSION_EXPIRED = [8];
-function intendedKind(code: number): UpstreamErrorKind {
+function intendedKind(code: number): TikTokCodeKind {
   if (INTENDED_TRANSIENT.includes(code)) return 'Transient';
   if (INTENDED_SESSION_EXPIRED.includes(code)) return 'SessionExpired';
   return 'Permanent';
