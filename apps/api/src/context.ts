@@ -1,6 +1,7 @@
 import type { DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
 import type { Queues, RedisConnection } from '@pubcrawl/queue';
+import type { PostingClient } from '@pubcrawl/tiktok';
 import type { ApiEnv } from './env';
 
 /** Everything a route needs, built once in main.ts (or by a test) and handed to buildServer. */
@@ -11,4 +12,6 @@ export interface ApiContext {
   /** Standalone, Sentinel or Cluster, as configured. */
   redis: RedisConnection;
   queues: Queues;
+  /** The posting API, for account linking, sync and creator_info; the worker has its own clients. */
+  posting: PostingClient;
 }

@@ -3,6 +3,7 @@ import { createDb, probePostgres } from '@pubcrawl/db';
 import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
+import { createApiPostingClient } from './posting';
 import { buildServer } from './server';
 
 const env = loadEnv(apiEnvSchema, apiEnvSource);
@@ -17,11 +18,13 @@ if (derivedKeyWarning !== null) logger.warn(derivedKeyWarning);
 const db = createDb(env.DATABASE_URL, { applicationName: 'pubcrawl-api' });
 const redis = createRedisConnection(topology, { connectionName: 'pubcrawl-api' });
 const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
-const app = await buildServer({ env, logger, db, redis, queues });
+const posting = createApiPostingClient(env);
+const app = await buildServer({ env, logger, db, redis, queues, posting });
 
 exitOnSignal(logger, async (signal) => {
   logger.info({ signal }, 'shutting down');
   await app.close();
+  await posting.close();
   await closeQueues(queues);
   await closeRedisConnection(redis);
   await db.close();

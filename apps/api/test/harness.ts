@@ -10,6 +10,7 @@ import type { App } from '../src/app-type';
 import type { ApiContext } from '../src/context';
 import { apiEnvSchema, type ApiEnv } from '../src/env';
 import { buildServer } from '../src/server';
+import { createApiPostingClient } from '../src/posting';
 
 export const TEST_API_KEY = 'test-key-0123456789';
 
@@ -53,7 +54,8 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
   // BullMQ checks the Redis version on a queue's first use; a test that closes before that check
   // answers would see it rejected, unhandled, as "Connection is closed".
   await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
-  const context: ApiContext = { env, logger, db, redis, queues };
+  const posting = createApiPostingClient(env);
+  const context: ApiContext = { env, logger, db, redis, queues, posting };
   const app = await buildServer(context);
   await app.ready();
   return {
@@ -69,6 +71,7 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
     auth: { authorization: `Bearer ${TEST_API_KEY}` },
     async close() {
       await app.close();
+      await posting.close();
       await closeQueues(queues);
       redis.disconnect();
       await db.close();

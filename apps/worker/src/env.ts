@@ -46,6 +46,8 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExten
   UPSTREAM_TIMEOUT_MS: durationMs(15_000),
   /** Retry-After to assume when a 429 carries none. */
   DEFAULT_RETRY_AFTER_MS: durationMs(1_000),
+  /** Account-link polls at once; each is one short provider call. */
+  ACCOUNT_LINK_CONCURRENCY: count(4),
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
 }).superRefine((env, context) => {

@@ -101,6 +101,8 @@ function concurrencyFor(context: WorkerContext, queue: QueueName): number {
       return context.env.CRAWL_CONCURRENCY;
     case QUEUE_NAMES.webhooks:
       return context.env.WEBHOOK_CONCURRENCY;
+    case QUEUE_NAMES.accountLinks:
+      return context.env.ACCOUNT_LINK_CONCURRENCY;
   }
 }
 

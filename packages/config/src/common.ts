@@ -80,6 +80,8 @@ export const accountPolicyEnv = z.object({
   DUPLICATE_WINDOW_HOURS: z.coerce.number().min(0).max(8_760).default(24),
   /** How often a due post on a paused, unlinked or capped account looks again, as a backstop to the explicit resume. */
   ACCOUNT_WAIT_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often a pending QR link is checked with the provider (seed 004 asks for 10 s). */
+  ACCOUNT_LINK_POLL_MS: z.coerce.number().int().min(50).default(10_000),
 });
 export type AccountPolicyEnv = z.infer<typeof accountPolicyEnv>;
 

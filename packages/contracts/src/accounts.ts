@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCOUNT_STATUSES, PROVIDERS } from '@pubcrawl/domain';
+import { ACCOUNT_LINK_STATUSES, ACCOUNT_STATUSES, PROVIDERS } from '@pubcrawl/domain';
 
 export const accountCredentialsSchema = z
   .object({
@@ -39,7 +39,79 @@ export const accountSchema = z.object({
   hasCredentials: z.boolean(),
   reauthReason: z.string().nullable(),
   reauthRequiredAt: z.string().nullable(),
+  paused: z.boolean().describe("An operator's pause: due posts wait with account_paused"),
+  username: z.string().nullable(),
+  displayName: z.string().nullable(),
+  profile: z.record(z.string(), z.unknown()).nullable().describe('avatar_url, bio_description, followers, following, likes, videos, is_verified as the provider last listed them'),
+  syncedAt: z.string().nullable(),
+  unlinkedAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type AccountResponse = z.infer<typeof accountSchema>;
+
+const labelSchema = z.string().trim().min(1).max(200);
+
+export const linkAccountBodySchema = z
+  .object({
+    provider: z.literal('posting').describe('QR login exists on the posting API only'),
+    label: labelSchema.optional(),
+  })
+  .strict();
+export type LinkAccountBody = z.infer<typeof linkAccountBodySchema>;
+
+export const accountLinkCreatedSchema = z.object({
+  linkId: z.uuid(),
+  qrCodeImage: z.string().describe('A data: URI of the QR code to show the creator'),
+  expiresAt: z.string(),
+});
+
+export const accountLinkSchema = z.object({
+  linkId: z.uuid(),
+  status: z.enum(ACCOUNT_LINK_STATUSES),
+  expiresAt: z.string(),
+  message: z.string().nullable(),
+  account: accountSchema.optional().describe('Present once the link is confirmed'),
+});
+
+export const syncAccountsBodySchema = z.object({ provider: z.literal('posting') }).strict();
+
+export const syncAccountsResponseSchema = z.object({
+  created: z.array(accountSchema),
+  updated: z.array(accountSchema),
+  relinked: z.array(accountSchema).describe('Unlinked or deleted accounts the provider lists again; their waiting posts resume'),
+  unlinked: z.array(accountSchema).describe('Accounts the provider no longer lists; their due posts wait with account_unlinked'),
+});
+
+export const updateAccountBodySchema = z
+  .object({
+    label: labelSchema.optional(),
+    paused: z.boolean().optional().describe('true holds every due post of the account (account_paused); false sends them again'),
+  })
+  .strict()
+  .refine((body) => body.label !== undefined || body.paused !== undefined, { message: 'give label or paused', path: ['label'] });
+export type UpdateAccountBody = z.infer<typeof updateAccountBodySchema>;
+
+export const deletedAccountSchema = accountSchema.extend({
+  cancelledPosts: z.number().int(),
+  disabledSchedules: z.number().int(),
+});
+
+export const creatorInfoQuerySchema = z
+  .object({ maxAge: z.coerce.number().int().min(0).max(86_400).optional().describe('Seconds; 0 forces a fresh read. Default CREATOR_INFO_TTL_S') })
+  .strict();
+
+export const creatorInfoSchema = z.object({
+  accountId: z.uuid(),
+  privacyLevelOptions: z.array(z.string()).nullable(),
+  commentDisabled: z.boolean().nullable(),
+  duetDisabled: z.boolean().nullable(),
+  stitchDisabled: z.boolean().nullable(),
+  maxVideoPostDurationSec: z.number().nullable(),
+  username: z.string().nullable(),
+  nickname: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+  fetchedAt: z.string(),
+  source: z.enum(['cache', 'upstream']),
+  stale: z.boolean().describe('True when a fresh read failed and this is the last answer, older than the TTL'),
+});

@@ -1,3 +1,4 @@
 export * from './states';
 export * from './jobs';
 export * from './crawl-transitions';
+export * from './creator-settings';

@@ -13,6 +13,7 @@ export const QUEUE_NAMES = {
   crawlFollowers: 'crawl-followers',
   crawlHashtag: 'crawl-hashtag',
   webhooks: 'webhooks',
+  accountLinks: 'account-links',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const ALL_QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUE_NAMES);
@@ -28,11 +29,14 @@ export const publishStatusJobSchema = z.object({ postId: z.uuid(), generation })
 /** One segment of a crawl: `segment` is the checkpoint's page count where the segment starts. */
 export const crawlJobSchema = z.object({ crawlId: z.uuid(), generation, segment: z.number().int().min(0) });
 export const webhookJobSchema = z.object({ deliveryId: z.uuid() });
+/** Polls one QR link attempt with the provider until it is confirmed, expired or used. */
+export const accountLinkJobSchema = z.object({ linkId: z.uuid() });
 
 export type PublishJob = z.infer<typeof publishJobSchema>;
 export type PublishStatusJob = z.infer<typeof publishStatusJobSchema>;
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
+export type AccountLinkJob = z.infer<typeof accountLinkJobSchema>;
 
 export interface JobDefinition<Schema extends z.ZodType> {
   queue: QueueName;
@@ -69,6 +73,7 @@ export const JOB_CATALOG = {
   },
   [QUEUE_NAMES.crawlHashtag]: { queue: 'crawl-hashtag', payload: crawlJobSchema, attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
   [QUEUE_NAMES.webhooks]: { queue: 'webhooks', payload: webhookJobSchema, attempts: 12, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
+  [QUEUE_NAMES.accountLinks]: { queue: 'account-links', payload: accountLinkJobSchema, attempts: 10, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 1_000 },
 } as const satisfies Record<QueueName, JobDefinition<z.ZodType>>;
 
 export type JobPayload<Name extends QueueName> = z.infer<(typeof JOB_CATALOG)[Name]['payload']>;

@@ -85,3 +85,7 @@ export async function enqueueCrawl(
 export async function enqueueWebhook(queues: Queues, deliveryId: string): Promise<void> {
   await queues[QUEUE_NAMES.webhooks].add(QUEUE_NAMES.webhooks, { deliveryId }, { jobId: jobIds.webhook(deliveryId) });
 }
+
+export async function enqueueAccountLinkPoll(queues: Queues, linkId: string, delayMs: number): Promise<void> {
+  await queues[QUEUE_NAMES.accountLinks].add(QUEUE_NAMES.accountLinks, { linkId }, { jobId: jobIds.accountLink(linkId), delay: Math.max(0, delayMs) });
+}

@@ -9,4 +9,6 @@ export const jobIds = {
   /** One poll chain per post and generation (an operator's retry starts a new generation). */
   publishStatus: (postId: string, generation: number) => `status-${postId}-${generation}`,
   webhook: (deliveryId: string) => `webhook-${deliveryId}`,
+  /** One poll chain per QR link attempt: the job reschedules itself until the link is final. */
+  accountLink: (linkId: string) => `link-${linkId}`,
 };

@@ -36,6 +36,7 @@ export function createQueues(options: QueueSetOptions): Queues {
     [QUEUE_NAMES.crawlFollowers]: make(QUEUE_NAMES.crawlFollowers),
     [QUEUE_NAMES.crawlHashtag]: make(QUEUE_NAMES.crawlHashtag),
     [QUEUE_NAMES.webhooks]: make(QUEUE_NAMES.webhooks),
+    [QUEUE_NAMES.accountLinks]: make(QUEUE_NAMES.accountLinks),
   };
 }
 

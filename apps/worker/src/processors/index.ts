@@ -1,6 +1,7 @@
 import { QUEUE_NAMES, type QueueName } from '@pubcrawl/domain';
 import type { WorkerContext } from '../context';
 import type { Processor } from '../job-contract';
+import { createAccountLinkProcessor } from './account-links';
 import { createCrawlProcessor } from './crawl';
 import { createPublishProcessor } from './publish';
 import { createPublishStatusProcessor } from './publish-status';
@@ -17,4 +18,5 @@ export const processorFactories: ProcessorFactories = {
   [QUEUE_NAMES.crawlFollowers]: createCrawlProcessor,
   [QUEUE_NAMES.crawlHashtag]: createCrawlProcessor,
   [QUEUE_NAMES.webhooks]: createWebhookProcessor,
+  [QUEUE_NAMES.accountLinks]: createAccountLinkProcessor,
 };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findPostWithAccount, lockPost, postWebhookKey, recordPostNote, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow } from '@pubcrawl/db';
+import { accountSubmissionsSince, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow, type PostWait } from '@pubcrawl/db';
 import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
-import { accountScope, Ambiguous, CreatePostResponse, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
+import { accountScope, Ambiguous, CreatePostResponse, DailyCapReached, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
@@ -14,6 +14,7 @@ import {
   publishRetryAfterMs,
   upstreamErrorCode,
 } from '../publishing/outcomes';
+import { accountHold, creatorSettingsCheck, DAY_MS, dailyCapOpensAt } from '../publishing/account-holds';
 import { publishLane, type PublishLane } from '../publishing/publish-lane';
 import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
@@ -61,9 +62,13 @@ type PublishRun = JobRun<'publish'>;
 
 async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun, post: PostRow, account: AccountRow): Promise<JobResult | Rescheduled> {
   const db = lane.db.db;
-  if (account.status !== 'active') {
+  if (account.status === 'reauth_required') {
     await parkWithAccount(context, post, ['scheduled'], db);
     return { parked: 'account reauth_required' };
+  }
+  if (account.status === 'deleted') {
+    await transitionPost(db, post.id, ['scheduled'], 'cancelled', { code: 'account_deleted', message: 'the account was deleted', generation: post.generation });
+    return { cancelled: 'account deleted' };
   }
   if (account.provider !== 'posting') {
     await endPost(context, post, ['scheduled'], 'failed', { code: 'wrong_provider', message: `account ${account.id} is a ${account.provider} account; only posting accounts can publish` }, db);
@@ -79,9 +84,33 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
   // The job is due a little before the post (PUBLISH_WAKE_AHEAD_MS); never send before its time.
   const early = post.scheduledAt.getTime() - Date.now();
   if (early > 2 * PUBLISH_WAKE_AHEAD_MS) return rescheduleAt(post.scheduledAt.getTime() - PUBLISH_WAKE_AHEAD_MS, 'the post is not due yet');
+
+  const hold = await accountHold(context, account);
+  if (hold !== null) return holdPost(context, post, hold);
+  const mismatches = await creatorSettingsCheck(context, account, post);
+  if (mismatches.length > 0) {
+    const message = `the creator's settings changed since the post was scheduled: ${mismatches.map((m) => `${m.field}: ${m.message}`).join('; ')}`;
+    await endPost(context, post, ['scheduled'], 'failed', { code: 'creator_settings_changed', message }, db);
+    return { failed: 'creator_settings_changed' };
+  }
+
   while (Date.now() < post.scheduledAt.getTime()) await sleep(post.scheduledAt.getTime() - Date.now());
 
-  await waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
+  try {
+    await waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
+  } catch (caught) {
+    if (caught instanceof QuotaWait) {
+      const perAccount = caught.scope.kind === 'account';
+      await recordPostWait(context.db.db, post, {
+        reason: perAccount ? 'account_quota' : 'fleet_quota',
+        until: new Date(caught.untilMs),
+        message: perAccount
+          ? `this account may publish ${context.env.ACCOUNT_PUBLISH_PER_MINUTE} posts a minute (ACCOUNT_PUBLISH_PER_MINUTE); its next slot is at ${new Date(caught.untilMs).toISOString()}`
+          : `the posting API key's request quota is used up; the next slot is at ${new Date(caught.untilMs).toISOString()}`,
+      });
+    }
+    throw caught;
+  }
 
   const claimed = await claim(db, post);
   if (claimed === null) return { skipped: 'post moved on before submission' };
@@ -103,8 +132,15 @@ async function claim(db: Database, post: PostRow): Promise<PostRow | null> {
     message: null,
     attemptsDelta: 1,
     generation: post.generation,
-    patch: { submittedAt: new Date() },
+    patch: { submittedAt: new Date(), waiting: null },
   });
+}
+
+/** Leaves the post `scheduled` with its reason shown, and runs the job again when the hold may end. */
+async function holdPost(context: WorkerContext, post: PostRow, hold: PostWait): Promise<Rescheduled> {
+  await recordPostWait(context.db.db, post, hold);
+  const recheckAt = Date.now() + context.env.ACCOUNT_WAIT_RECHECK_MS;
+  return rescheduleAt(hold.until === null ? recheckAt : hold.until.getTime(), hold.message);
 }
 
 /**
@@ -187,7 +223,7 @@ async function writeSubmitted(
  * refused (safe to send again later) or may have been acted on (never re-sent). This records the
  * post's side; the runner then does the job's (wait, retry, fail) from the same error.
  */
-async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run: PublishRun, claimed: PostRow, account: AccountRow, error: Error): Promise<JobResult> {
+async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run: PublishRun, claimed: PostRow, account: AccountRow, error: Error): Promise<JobResult | Rescheduled> {
   // A refused request is not an attempt: the provider did nothing with it.
   const uncount = { attemptsDelta: -1, patch: { submittedAt: null } };
 
@@ -195,9 +231,28 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
     const scope = error.scope ?? accountScope('publish', account.externalId);
     const waitMs = publishRetryAfterMs(error);
     await context.limiter.block(scope, waitMs);
-    await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'rate_limited', message: error.message, data: { retryAfterMs: waitMs }, ...uncount });
+    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'rate_limited', message: error.message, data: { retryAfterMs: waitMs }, ...uncount });
+    if (back !== null) {
+      await recordPostWait(context.db.db, back, { reason: 'rate_limited', until: new Date(Date.now() + waitMs), message: `the posting API answered 429; retrying after ${waitMs} ms` });
+    }
     // The runner leaves the job in `delayed`, attempts unspent, and never before the provider said to.
     throw new QuotaWait(Date.now() + waitMs, scope, waitMs);
+  }
+
+  if (error instanceof DailyCapReached) {
+    // This account alone stops until its rolling day has room; other accounts are not held up,
+    // and the post keeps its attempt: TikTok did nothing with it.
+    const submissions = await accountSubmissionsSince(db, account.id, new Date(Date.now() - DAY_MS), 1);
+    const until = dailyCapOpensAt(submissions, 1) ?? new Date(Date.now() + DAY_MS);
+    await holdAccountUntil(db, account.id, until);
+    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'daily_cap', message: error.message, data: { until: until.toISOString() }, ...uncount });
+    const hold: PostWait = {
+      reason: 'daily_cap',
+      until,
+      message: `TikTok refused the post as too many for this account today (spam_risk_too_many_posts); it goes at ${until.toISOString()}`,
+    };
+    if (back !== null) return holdPost(context, back, hold);
+    return { skipped: 'post moved on after a daily-cap refusal' };
   }
 
   if (error instanceof SessionExpired) {

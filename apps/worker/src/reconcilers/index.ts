@@ -1,4 +1,5 @@
 import type { WorkerContext } from '../context';
+import { reconcileAccountLinks } from './account-links';
 import { reconcileCrawls } from './crawls';
 import { reconcilePosts } from './posts';
 import { reconcileWebhooks } from './webhooks';
@@ -15,6 +16,7 @@ export const reconcilers: Record<string, Reconciler> = {
   webhooks: reconcileWebhooks,
   crawls: reconcileCrawls,
   posts: reconcilePosts,
+  accountLinks: reconcileAccountLinks,
 };
 
 export async function reconcileOnce(context: WorkerContext): Promise<Record<string, number>> {

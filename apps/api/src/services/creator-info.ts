@@ -1,0 +1,58 @@
+import { creatorSettingsMismatches, type CheckedPostSettings } from '@pubcrawl/domain';
+import { cachedCreatorInfo, storeCreatorInfo, toCachedCreatorInfo, type AccountRow, type CachedCreatorInfo } from '@pubcrawl/db';
+import { toError } from '@pubcrawl/errors';
+import type { ApiContext } from '../context';
+
+export interface CreatorInfoView {
+  info: CachedCreatorInfo;
+  fetchedAt: Date;
+  source: 'cache' | 'upstream';
+  /** True when a fresh read failed and this is the last answer we had, older than the TTL. */
+  stale: boolean;
+}
+
+/**
+ * The account's creator_info, from the cache while it is younger than CREATOR_INFO_TTL_S, otherwise
+ * read again. A failed read falls back to the stale answer, and to null when there is none: the
+ * worker checks again just before sending, and the provider itself refuses a mismatch, so an
+ * unreachable provider must not block scheduling.
+ */
+export async function creatorInfoFor(context: ApiContext, account: AccountRow, options: { maxAgeS?: number } = {}): Promise<CreatorInfoView | null> {
+  if (account.provider !== 'posting') return null;
+  const cached = cachedCreatorInfo(account);
+  const maxAgeMs = (options.maxAgeS ?? context.env.CREATOR_INFO_TTL_S) * 1_000;
+  if (cached !== null && Date.now() - cached.fetchedAt.getTime() < maxAgeMs) return { ...cached, source: 'cache', stale: false };
+  try {
+    const { info } = await context.posting.getCreatorInfo(account.externalId);
+    const fetchedAt = new Date();
+    const reduced = toCachedCreatorInfo(info);
+    await storeCreatorInfo(context.db.db, account.id, reduced, fetchedAt);
+    return { info: reduced, fetchedAt, source: 'upstream', stale: false };
+  } catch (caught) {
+    context.logger.warn({ err: toError(caught), accountId: account.id }, 'could not read creator_info');
+    return cached === null ? null : { ...cached, source: 'cache', stale: true };
+  }
+}
+
+export interface CreatorPreflight {
+  /** Field path (`settings.privacyLevel`) → why the creator's settings forbid it. */
+  issues: Record<string, string>;
+  warnings: string[];
+}
+
+/** Checks a post's settings against the account's creator_info, for create, edit and batch. */
+export async function preflightCreatorSettings(
+  context: ApiContext,
+  account: AccountRow,
+  post: { settings: CheckedPostSettings; mediaType: 'video' | 'photo' },
+): Promise<CreatorPreflight> {
+  const view = await creatorInfoFor(context, account);
+  if (view === null) {
+    return account.provider === 'posting'
+      ? { issues: {}, warnings: ["the account's creator settings could not be read now; they are checked again just before publishing"] }
+      : { issues: {}, warnings: [] };
+  }
+  const issues: Record<string, string> = {};
+  for (const mismatch of creatorSettingsMismatches(post.settings, post.mediaType, view.info)) issues[mismatch.field] = mismatch.message;
+  return { issues, warnings: view.stale ? [`checked against creator settings read at ${view.fetchedAt.toISOString()}; a fresh read failed`] : [] };
+}

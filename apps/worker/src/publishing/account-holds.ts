@@ -1,0 +1,78 @@
+import { accountSubmissionsSince, cachedCreatorInfo, storeCreatorInfo, toCachedCreatorInfo, type AccountRow, type CachedCreatorInfo, type PostRow, type PostWait } from '@pubcrawl/db';
+import { creatorSettingsMismatches, type CheckedPostSettings, type CreatorSettingsMismatch } from '@pubcrawl/domain';
+import { toError } from '@pubcrawl/errors';
+import { waitForQuota } from '@pubcrawl/tiktok';
+import type { WorkerContext } from '../context';
+
+export const DAY_MS = 24 * 60 * 60 * 1_000;
+
+/**
+ * When the account's rolling 24 h window has room again, given its submissions since a day ago
+ * (oldest first): the day after the submission whose roll-off brings it under the cap.
+ */
+export function dailyCapOpensAt(submissions: readonly Date[], cap: number): Date | null {
+  if (submissions.length < cap) return null;
+  const rollsOff = submissions[submissions.length - cap];
+  return rollsOff === undefined ? null : new Date(rollsOff.getTime() + DAY_MS);
+}
+
+/**
+ * Why this account may not send anything now, decided before the post is claimed, so a held post
+ * stays `scheduled`, spends no attempt, and says why (`waiting`).
+ */
+export async function accountHold(context: WorkerContext, account: AccountRow, now: number = Date.now()): Promise<PostWait | null> {
+  if (account.status === 'unlinked') {
+    return {
+      reason: 'account_unlinked',
+      until: null,
+      message: 'the posting API no longer lists this account; link it again (POST /v1/accounts/link) or sync once it is back',
+    };
+  }
+  if (account.paused) return { reason: 'account_paused', until: null, message: 'the account is paused; PATCH /v1/accounts/:id {"paused": false} sends its posts' };
+  if (account.dailyCapUntil !== null && account.dailyCapUntil.getTime() > now) {
+    return {
+      reason: 'daily_cap',
+      until: account.dailyCapUntil,
+      message: `TikTok refused a post for this account as too many (spam_risk_too_many_posts); nothing is sent before ${account.dailyCapUntil.toISOString()}`,
+    };
+  }
+  const cap = context.env.ACCOUNT_DAILY_POSTS;
+  const submissions = await accountSubmissionsSince(context.db.db, account.id, new Date(now - DAY_MS), cap);
+  const opensAt = dailyCapOpensAt(submissions, cap);
+  if (opensAt !== null && opensAt.getTime() > now) {
+    return { reason: 'daily_cap', until: opensAt, message: `${cap} posts were sent in the last 24 h (ACCOUNT_DAILY_POSTS); the next one can go at ${opensAt.toISOString()}` };
+  }
+  return null;
+}
+
+interface StoredSettings {
+  settings?: CheckedPostSettings;
+}
+
+/**
+ * The creator's settings as of now (a fresh read when the cache is older than CREATOR_INFO_TTL_S),
+ * compared with the post's. A failed read falls back to the last answer, and to no check at all
+ * when there is none: the provider itself refuses a mismatch, so this check only saves a call.
+ */
+export async function creatorSettingsCheck(context: WorkerContext, account: AccountRow, post: PostRow): Promise<CreatorSettingsMismatch[]> {
+  const settings = (post.request as StoredSettings | null)?.settings;
+  if (settings === undefined || (post.mediaType !== 'video' && post.mediaType !== 'photo')) return [];
+  const info = await currentCreatorInfo(context, account);
+  return info === null ? [] : creatorSettingsMismatches(settings, post.mediaType, info);
+}
+
+async function currentCreatorInfo(context: WorkerContext, account: AccountRow): Promise<CachedCreatorInfo | null> {
+  const cached = cachedCreatorInfo(account);
+  if (cached !== null && Date.now() - cached.fetchedAt.getTime() < context.env.CREATOR_INFO_TTL_S * 1_000) return cached.info;
+  // Through the fleet-wide limiter like every posting call: creator_info has its own per-account budget.
+  await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('creatorInfo', account.externalId)));
+  try {
+    const { info } = await context.posting.getCreatorInfo(account.externalId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+    const reduced = toCachedCreatorInfo(info);
+    await storeCreatorInfo(context.db.db, account.id, reduced, new Date());
+    return reduced;
+  } catch (caught) {
+    context.logger.warn({ err: toError(caught), accountId: account.id }, 'could not re-read creator_info before publishing; using the last answer');
+    return cached?.info ?? null;
+  }
+}
