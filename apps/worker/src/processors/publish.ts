@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountSubmissionsSince, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow, type PostWait } from '@pubcrawl/db';
+import { accountSubmissionsSince, claimWithinDailyCap, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow, type PostWait } from '@pubcrawl/db';
 import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
 import { accountScope, Ambiguous, CreatePostResponse, DailyCapReached, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
@@ -14,7 +14,7 @@ import {
   publishRetryAfterMs,
   upstreamErrorCode,
 } from '../publishing/outcomes';
-import { accountHold, creatorSettingsCheck, DAY_MS, dailyCapOpensAt } from '../publishing/account-holds';
+import { accountHold, creatorSettingsCheck, DAY_MS, dailyCapHold, dailyCapOpensAt } from '../publishing/account-holds';
 import { publishLane, type PublishLane } from '../publishing/publish-lane';
 import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
@@ -112,8 +112,18 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     throw caught;
   }
 
-  const claimed = await claim(db, post);
-  if (claimed === null) return { skipped: 'post moved on before submission' };
+  const claim = await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), {
+    code: 'submitting',
+    message: null,
+    attemptsDelta: 1,
+    patch: { submittedAt: new Date(), waiting: null },
+  });
+  if (claim.kind === 'gone') return { skipped: 'post moved on before submission' };
+  if (claim.kind === 'capped') {
+    const opensAt = dailyCapOpensAt(claim.submissions, context.env.ACCOUNT_DAILY_POSTS) ?? new Date(Date.now() + DAY_MS);
+    return holdPost(context, post, dailyCapHold(context.env.ACCOUNT_DAILY_POSTS, opensAt));
+  }
+  const claimed = claim.post;
 
   let result: CreatePostResult;
   try {
@@ -123,17 +133,6 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
   return recordSubmitted(context, db, claimed, result);
-}
-
-/** `scheduled -> publishing`, counting the attempt; null when someone else moved the post first. */
-async function claim(db: Database, post: PostRow): Promise<PostRow | null> {
-  return transitionPost(db, post.id, ['scheduled'], 'publishing', {
-    code: 'submitting',
-    message: null,
-    attemptsDelta: 1,
-    generation: post.generation,
-    patch: { submittedAt: new Date(), waiting: null },
-  });
 }
 
 /** Leaves the post `scheduled` with its reason shown, and runs the job again when the hold may end. */

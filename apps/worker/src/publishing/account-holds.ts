@@ -39,10 +39,12 @@ export async function accountHold(context: WorkerContext, account: AccountRow, n
   const cap = context.env.ACCOUNT_DAILY_POSTS;
   const submissions = await accountSubmissionsSince(context.db.db, account.id, new Date(now - DAY_MS), cap);
   const opensAt = dailyCapOpensAt(submissions, cap);
-  if (opensAt !== null && opensAt.getTime() > now) {
-    return { reason: 'daily_cap', until: opensAt, message: `${cap} posts were sent in the last 24 h (ACCOUNT_DAILY_POSTS); the next one can go at ${opensAt.toISOString()}` };
-  }
+  if (opensAt !== null && opensAt.getTime() > now) return dailyCapHold(cap, opensAt);
   return null;
+}
+
+export function dailyCapHold(cap: number, opensAt: Date): PostWait {
+  return { reason: 'daily_cap', until: opensAt, message: `${cap} posts were sent in the last 24 h (ACCOUNT_DAILY_POSTS); the next one can go at ${opensAt.toISOString()}` };
 }
 
 interface StoredSettings {

@@ -2,7 +2,7 @@ import type { PostWaitReason } from '@pubcrawl/domain';
 import { and, asc, eq, gte, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';
-import type { PostRow } from './posts';
+import { transitionPost, type PostRow, type TransitionDetails } from './posts';
 
 export interface PostWait {
   reason: PostWaitReason;
@@ -74,4 +74,27 @@ export async function releaseWaitingPosts(executor: Executor, accountId: string,
 /** Sets the account's provider-imposed hold (spam_risk_too_many_posts) until `until`. */
 export async function holdAccountUntil(executor: Executor, accountId: string, until: Date): Promise<void> {
   await executor.execute(sql`update accounts set daily_cap_until = greatest(coalesce(daily_cap_until, ${until}), ${until}), updated_at = now() where id = ${accountId}`);
+}
+
+export type CappedClaim = { kind: 'claimed'; post: PostRow } | { kind: 'capped'; submissions: Date[] } | { kind: 'gone' };
+
+/**
+ * `scheduled -> publishing` only while the account's rolling day has room. The count and the claim
+ * share one transaction under a per-account advisory lock: counted separately, five posts due at one
+ * instant all saw room under a cap of three and all went.
+ */
+export async function claimWithinDailyCap(
+  db: Database,
+  post: Pick<PostRow, 'id' | 'generation' | 'accountId'>,
+  cap: number,
+  since: Date,
+  details: TransitionDetails,
+): Promise<CappedClaim> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`pubcrawl-daily-cap:${post.accountId}`}, 0))`);
+    const submissions = await accountSubmissionsSince(tx, post.accountId, since, cap);
+    if (submissions.length >= cap) return { kind: 'capped', submissions };
+    const claimed = await transitionPost(tx, post.id, ['scheduled'], 'publishing', { ...details, generation: post.generation });
+    return claimed === null ? { kind: 'gone' } : { kind: 'claimed', post: claimed };
+  });
 }
