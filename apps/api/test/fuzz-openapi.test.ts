@@ -1,4 +1,5 @@
-import { seededRandom } from '@pubcrawl/sandbox';
+import { seededRandom, type RunningSandbox } from '@pubcrawl/sandbox';
+import { testSandbox } from '@pubcrawl/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { createAccount, videoBody } from './publishing-fixtures';
@@ -152,12 +153,16 @@ function buildUrl(operation: Operation, params: Record<string, string>, query: R
 
 describe('a schema-driven fuzz of every /v1 operation', () => {
   let api: TestApi;
+  // Linking, sync and creator-info call the posting API inside the request; without one they would
+  // answer 503, which is right for an absent provider but not what this test is about.
+  let sandbox: RunningSandbox;
   let operations: Operation[];
   const seeds = new Map<string, Seed>();
 
   beforeAll(async () => {
     // The rate limits are tested elsewhere; here they would only turn the fuzz into 429s.
-    api = await startTestApi({ API_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_MINUTE: '1000000' });
+    sandbox = await testSandbox({ quotaPerSecond: 0, accountLimits: null });
+    api = await startTestApi({ API_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_MINUTE: '1000000', POSTING_BASE_URL: sandbox.url, POSTING_API_KEY: 'fuzz-posting-key' });
     const document = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json<{
       paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
     }>();
@@ -176,17 +181,27 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     const crawl = await api.app.inject({ method: 'POST', url: '/v1/crawls', headers: api.auth, payload: { kind: 'followers', target: { username: 'user_5' } } });
     const scheduleBody = { name: 'fuzz', cron: '0 2 * * *', timezone: 'UTC', crawl: { kind: 'followers', target: { username: 'user_5' } } };
     const schedule = await api.app.inject({ method: 'POST', url: '/v1/schedules', headers: api.auth, payload: scheduleBody });
-    const ids = { account: account.id, post: post.json<{ id: string }>().id, crawl: crawl.json<{ id: string }>().id, schedule: schedule.json<{ id: string }>().id };
+    const doomed = await createAccount(api);
+    const link = await api.app.inject({ method: 'POST', url: '/v1/accounts/link', headers: api.auth, payload: { provider: 'posting' } });
+    const ids = { doomed: doomed.id, link: link.json<{ linkId: string }>().linkId, account: account.id, post: post.json<{ id: string }>().id, crawl: crawl.json<{ id: string }>().id, schedule: schedule.json<{ id: string }>().id };
     const post0 = videoBody(account.id, { scheduledAt: later }) as Json;
     const add = (key: string, seed: Seed) => seeds.set(key, seed);
     add('POST /v1/ping', { body: { echo: 'hello' } });
     add('POST /v1/accounts', { body: { label: 'Fuzzed', provider: 'posting', externalId: 'fuzz_account', credentials: { accountKey: 'k' } } });
     add('GET /v1/accounts', { query: { limit: '5' } });
     add('GET /v1/accounts/{id}', { params: { id: ids.account } });
+    add('POST /v1/accounts/link', { body: { provider: 'posting', label: 'Fuzz link' } });
+    add('GET /v1/accounts/link/{linkId}', { params: { linkId: ids.link } });
+    add('POST /v1/accounts/sync', { body: { provider: 'posting' } });
+    add('GET /v1/accounts/{id}/creator-info', { params: { id: ids.account }, query: { maxAge: '60' } });
+    add('PATCH /v1/accounts/{id}', { params: { id: ids.account }, body: { label: 'Renamed by fuzz', paused: false } });
+    add('DELETE /v1/accounts/{id}', { params: { id: ids.doomed } });
     add('POST /v1/accounts/{id}/reauthorize', { params: { id: ids.account }, body: { credentials: { accountKey: 'fuzz-key-2' } } });
     add('POST /v1/posts', { headers: { 'idempotency-key': 'fuzz-idem' }, body: post0 });
     add('GET /v1/posts', { query: { status: 'scheduled', accountId: ids.account, limit: '5' } });
     add('GET /v1/posts/{id}', { params: { id: ids.post } });
+    add('PATCH /v1/posts/{id}', { params: { id: ids.post }, body: { content: 'edited by fuzz', scheduledAt: later } });
+    add('POST /v1/posts/batch', { headers: { 'idempotency-key': 'fuzz-batch' }, body: { posts: [{ ...post0, content: 'batch 1' }, { ...post0, content: 'batch 2' }] } });
     add('DELETE /v1/posts/{id}', { params: { id: ids.post } });
     add('POST /v1/posts/{id}/retry', { params: { id: ids.post } });
     add('POST /v1/posts/{id}/resolve', { params: { id: ids.post }, body: { outcome: 'published', publicUrl: 'https://www.tiktok.com/@fuzz/video/1' } });
@@ -208,6 +223,7 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
   }, 60_000);
   afterAll(async () => {
     await api?.close();
+    await sandbox?.close();
   });
 
   it('has a valid seed request for every operation the OpenAPI document lists', () => {
@@ -279,7 +295,8 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     const snapshot = async () => {
       const { rows } = await api.db.pool.query<{ total: string }>(
         `select ((select count(*) from accounts) + (select count(*) from posts) + (select count(*) from post_events) + (select count(*) from crawls)
-          + (select count(*) from schedules) + (select count(*) from schedule_runs) + (select count(*) from webhook_deliveries))::text as total`,
+          + (select count(*) from schedules) + (select count(*) from schedule_runs) + (select count(*) from webhook_deliveries)
+          + (select count(*) from account_links) + (select count(*) from post_batches))::text as total`,
       );
       let jobs = 0;
       for (const queue of Object.values(api.queues)) {
