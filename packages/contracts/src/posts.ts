@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POST_STATUSES } from '@pubcrawl/domain';
+import { POST_STATUSES, POST_WAIT_REASONS } from '@pubcrawl/domain';
 import { isoDateTime } from './common';
 import { isPrivateHost, urlSpellingProblem } from './urls';
 
@@ -244,18 +244,72 @@ function checkSchedule(body: CreatePostBody, rules: CreatePostRules, context: Re
   else if (at - now > POST_LIMITS.maxScheduleAheadMs) context.addIssue({ code: 'custom', path: ['scheduledAt'], message: 'is more than a year ahead' });
 }
 
+function checkPostRequest(body: CreatePostBody, rules: CreatePostRules, context: RefinementContext): void {
+  const mediaType = checkMedia(body, rules, context);
+  if (mediaType === 'video') checkVideo(body, context);
+  if (mediaType === 'photo') checkPhotos(body, context);
+  checkSchedule(body, rules, context);
+}
+
 /**
- * The full `POST /v1/posts` body schema. Cross-field rules report on the field to fix
- * (`mediaItems.1.url`, `settings.photoCoverIndex`), every problem at once.
+ * A post request with every cross-field rule. Cross-field rules report on the field to fix
+ * (`mediaItems.1.url`, `settings.photoCoverIndex`), every problem at once. This is what a stored
+ * request is held to: by the worker, and by an edit, which validates the merged result.
  */
 export function buildCreatePostBodySchema(rules: CreatePostRules = {}) {
-  return postRequestSchema.superRefine((body, context) => {
-    const mediaType = checkMedia(body, rules, context);
-    if (mediaType === 'video') checkVideo(body, context);
-    if (mediaType === 'photo') checkPhotos(body, context);
-    checkSchedule(body, rules, context);
-  });
+  return postRequestSchema.superRefine((body, context) => checkPostRequest(body, rules, context));
 }
+
+const allowDuplicateSchema = z
+  .boolean()
+  .optional()
+  .describe(
+    'Skip the duplicate guard (same account and same content, media and photo title within DUPLICATE_WINDOW_HOURS is a 409 duplicate_content). Not stored with the request, and not part of the Idempotency-Key comparison',
+  );
+
+/**
+ * What `POST /v1/posts` (and each item of a batch) accepts: a post request plus `allowDuplicate`, a
+ * directive to the duplicate guard that is not part of the post, so it is not stored.
+ */
+export function buildCreatePostInputSchema(rules: CreatePostRules = {}) {
+  return postRequestSchema.extend({ allowDuplicate: allowDuplicateSchema }).superRefine((body, context) => checkPostRequest(body, rules, context));
+}
+export type CreatePostInput = CreatePostBody & { allowDuplicate?: boolean | undefined };
+
+/** The post request a create input stores: everything but the guard's directive. */
+export function storedRequestOf(input: CreatePostInput): CreatePostBody {
+  const { allowDuplicate: _allowDuplicate, ...request } = input;
+  return request;
+}
+
+export const EDITABLE_POST_FIELDS = ['content', 'mediaItems', 'mediaType', 'photoTitle', 'scheduledAt', 'settings'] as const;
+export type EditablePostField = (typeof EDITABLE_POST_FIELDS)[number];
+
+/**
+ * `PATCH /v1/posts/:id`: the fields to replace, at least one. The merged request is then validated
+ * exactly like a create, so a field here may be fine alone and still refused with its neighbours
+ * (a photo title on what is now a video).
+ */
+export const editPostBodySchema = z
+  .object({
+    content: postRequestSchema.shape.content.optional(),
+    mediaItems: postRequestSchema.shape.mediaItems.optional(),
+    mediaType: z.enum(MEDIA_TYPES).nullable().optional().describe('Only needed when the new URLs do not end in a known extension; null drops an explicit type'),
+    photoTitle: z.string().max(POST_LIMITS.photoTitle).nullable().optional().describe('null removes the title (needed when a photo post becomes a video)'),
+    scheduledAt: isoDateTime.optional().describe('The new time, ISO 8601 with an offset; a time in the past means as soon as possible'),
+    settings: postSettingsSchema.optional().describe('Replaces the settings as a whole'),
+    allowDuplicate: allowDuplicateSchema,
+    // Named so that a caller trying to move a post to another account hears why, on that field.
+    accountId: z.never({ error: 'cannot be changed: cancel the post and create it on the other account' }).optional(),
+  })
+  .strict()
+  .superRefine((body, context) => {
+    if (EDITABLE_POST_FIELDS.every((field) => body[field] === undefined)) {
+      context.addIssue({ code: 'custom', path: ['body'], message: `give at least one of ${EDITABLE_POST_FIELDS.join(', ')}` });
+    }
+  });
+export type EditPostBody = z.infer<typeof editPostBodySchema>;
+
 
 /**
  * The shape and media rules without the operator's host policy (MEDIA_HOSTS, private hosts): what
@@ -317,6 +371,14 @@ export const trackedRequestSchema = z.object({ tracked: z.object({ publishId: z.
 
 export const postErrorSchema = z.object({ code: z.string(), message: z.string() });
 
+/** Why a due post is not being sent now; set by the worker, cleared when it is claimed or edited. */
+export const postWaitingSchema = z.object({
+  reason: z.enum(POST_WAIT_REASONS),
+  until: z.string().nullable().describe('When the wait should end (ISO 8601); null when it lasts until an operator acts'),
+  message: z.string(),
+});
+export type PostWaiting = z.infer<typeof postWaitingSchema>;
+
 export const postSchema = z.object({
   id: z.uuid(),
   accountId: z.uuid(),
@@ -330,6 +392,7 @@ export const postSchema = z.object({
   /** Bumped by each operator retry or resume. */
   generation: z.number().int(),
   error: postErrorSchema.nullable().describe('Why the post failed, is unconfirmed, or is being retried; null otherwise'),
+  waiting: postWaitingSchema.nullable().describe('Why a due post is not being sent right now (quota, daily cap, paused account...); null while nothing holds it'),
   idempotencyKey: z.string().nullable(),
   request: storedPostRequestSchema.nullable().describe('The accepted request; null for a publish made elsewhere and only tracked here'),
   tracked: z.boolean().describe('True for a publish id made elsewhere that pubcrawl only polls (POST /v1/posts/track)'),
@@ -339,6 +402,53 @@ export const postSchema = z.object({
   updatedAt: z.string(),
 });
 export type PostResponse = z.infer<typeof postSchema>;
+
+const warningsSchema = z
+  .array(z.string())
+  .describe("Things that will not stop the post but change its outcome: the account's limits cannot meet the requested time (and when it should go out), creator settings that could not be checked");
+
+/** The answer to a create or an edit: the post, and what the caller should know about it. */
+export const postWithWarningsSchema = postSchema.extend({ warnings: warningsSchema.optional() });
+export type PostWithWarningsResponse = z.infer<typeof postWithWarningsSchema>;
+
+export const POST_BATCH_MAX = 500;
+
+/**
+ * `POST /v1/posts/batch`. Items are checked one by one, each like a `POST /v1/posts` body, so one
+ * bad item is a per-item error rather than a 400 for all; only the top level is held to this schema.
+ */
+export const postBatchBodySchema = z
+  .object({
+    posts: z
+      .array(z.unknown().describe('A POST /v1/posts body (including allowDuplicate)'))
+      .min(1)
+      .max(POST_BATCH_MAX)
+      .describe(`1-${POST_BATCH_MAX} POST /v1/posts bodies; each is validated on its own and answered by its index`),
+  })
+  .strict();
+export type PostBatchBody = z.infer<typeof postBatchBodySchema>;
+
+export const postBatchResultSchema = z.union([
+  z.object({ index: z.number().int(), status: z.literal(202), post: postWithWarningsSchema }),
+  z.object({
+    index: z.number().int(),
+    status: z.number().int().describe('400 invalid_input, 409 duplicate_content'),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      fields: z.record(z.string(), z.string()).optional().describe('Addressed from the batch body: posts.3.mediaItems.0.url'),
+      duplicateOf: z.string().optional().describe('For duplicate_content: the earlier post id, or posts.<i> for an earlier item of this batch'),
+    }),
+  }),
+]);
+export type PostBatchResult = z.infer<typeof postBatchResultSchema>;
+
+export const postBatchResponseSchema = z.object({
+  results: z.array(postBatchResultSchema).describe('One per item, in the order sent'),
+  created: z.number().int().describe('How many posts this batch created'),
+  replayed: z.boolean().describe('True when an Idempotency-Key replayed the stored answer of an identical earlier batch (nothing was created now)'),
+});
+export type PostBatchResponse = z.infer<typeof postBatchResponseSchema>;
 
 export const postEventSchema = z.object({
   id: z.number().int(),

@@ -12,10 +12,15 @@ export { CredentialsCipher } from './credentials';
 export { afterCursorAsc, afterCursorDesc, decodeCursor, encodeCursor, pageOf, type KeysetCursor } from './queries/pagination';
 export {
   IllegalPostTransition,
+  accountPostTimes,
   cancelUnstartedPost,
+  duplicateOf,
+  findDuplicatePosts,
   findPost,
   findPostByIdempotencyKey,
+  insertGuardedPosts,
   insertPost,
+  insertPostUnlessDuplicate,
   insertPosts,
   listPosts,
   parkScheduledPosts,
@@ -29,12 +34,18 @@ export {
   recordPostWebhook,
   transitionPost,
   unparkPosts,
+  type AccountPostTime,
+  type ContentKey,
+  type GuardedInsertResult,
+  type GuardedPostRow,
   type NewPostRow,
   type PostEventRow,
   type PostPatch,
   type PostRow,
   type TransitionDetails,
 } from './queries/posts';
+export { EDITABLE_POST_STATUSES, recordPostEdit, type PostEdit, type PostEditOutcome } from './queries/post-edits';
+export { findAccountsByIds, findPostBatch, insertPostBatch, type PostBatchInsert, type PostBatchRow } from './queries/post-batches';
 export {
   accountReauthDedupeKey,
   accountView,

@@ -1,6 +1,6 @@
 import { canTransitionPost, type PostStatus, type WebhookEventKey } from '@pubcrawl/domain';
-import { postRequestSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type ResolvePostBody } from '@pubcrawl/contracts';
-import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { postRequestSchema, postWaitingSchema, trackedRequestSchema, type PostEventResponse, type PostResponse, type PostWaiting, type ResolvePostBody } from '@pubcrawl/contracts';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, ne, notInArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { postEvents, posts } from '../schema';
 import { afterCursorDesc, decodeCursor, pageOf } from './pagination';
@@ -11,7 +11,7 @@ export type PostRow = typeof posts.$inferSelect;
 export type PostPatch = Partial<
   Pick<
     PostRow,
-    'publishId' | 'publicUrl' | 'attempts' | 'lastErrorCode' | 'lastErrorMessage' | 'submittedAt' | 'pollDeadlineAt' | 'finishedAt' | 'generation' | 'scheduledAt'
+    'publishId' | 'publicUrl' | 'attempts' | 'lastErrorCode' | 'lastErrorMessage' | 'submittedAt' | 'pollDeadlineAt' | 'finishedAt' | 'generation' | 'scheduledAt' | 'waiting'
   >
 >;
 
@@ -71,6 +71,8 @@ export async function transitionPost(
       .update(posts)
       .set({
         status: to,
+        // A wait explains a scheduled post; once it moves on, the reason is history (its event stays).
+        ...(to === 'scheduled' ? {} : { waiting: null }),
         ...details.patch,
         ...(details.attemptsDelta === undefined ? {} : { attempts: sql`greatest(0, ${posts.attempts} + ${details.attemptsDelta})` }),
         ...(isFinal && details.patch?.finishedAt === undefined ? { finishedAt: now } : {}),
@@ -112,6 +114,151 @@ export async function insertPost(db: Database, values: NewPostRow): Promise<Post
   return row;
 }
 
+/** Same account, same content hash: the duplicate guard's key. */
+export interface ContentKey {
+  accountId: string;
+  contentHash: string;
+}
+
+/** Posts that never reached the audience do not make a later identical post a duplicate. */
+const NOT_DUPLICATED_STATUSES = ['cancelled', 'failed'] as const satisfies readonly PostStatus[];
+
+const contentKeyOf = (key: ContentKey) => `${key.accountId}:${key.contentHash}`;
+
+/**
+ * The most recent post created since `since` for each (account, content hash), among posts that may
+ * still reach the audience. Keyed `accountId:contentHash`. One query for any number of keys (a
+ * batch), on the (account_id, content_hash, created_at) index.
+ */
+export async function findDuplicatePosts(executor: Executor, keys: readonly ContentKey[], since: Date, options: { excludePostId?: string } = {}): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const accountIds = keys.map((key) => key.accountId);
+  const hashes = keys.map((key) => key.contentHash);
+  const rows = await executor
+    .selectDistinctOn([posts.accountId, posts.contentHash], { id: posts.id, accountId: posts.accountId, contentHash: posts.contentHash })
+    .from(posts)
+    .where(
+      and(
+        sql`(${posts.accountId}, ${posts.contentHash}) in (select * from unnest(${sql.param(accountIds)}::uuid[], ${sql.param(hashes)}::text[]))`,
+        gt(posts.createdAt, since),
+        notInArray(posts.status, [...NOT_DUPLICATED_STATUSES]),
+        options.excludePostId === undefined ? undefined : ne(posts.id, options.excludePostId),
+      ),
+    )
+    .orderBy(posts.accountId, posts.contentHash, desc(posts.createdAt));
+  const found = new Map<string, string>();
+  for (const row of rows) if (row.contentHash !== null) found.set(contentKeyOf({ accountId: row.accountId, contentHash: row.contentHash }), row.id);
+  return found;
+}
+
+export function duplicateOf(found: ReadonlyMap<string, string>, key: ContentKey): string | undefined {
+  return found.get(contentKeyOf(key));
+}
+
+/**
+ * Serialises, until the caller's transaction ends, everyone creating or editing a post with one of
+ * these (account, content hash) pairs, so the guard's check and the insert cannot be split by a
+ * concurrent identical request. Taken in one statement, in a fixed order, so two batches that share
+ * keys cannot deadlock on them.
+ */
+export async function lockContentKeys(tx: Executor, keys: readonly ContentKey[]): Promise<void> {
+  const names = [...new Set(keys.map((key) => `post-content:${contentKeyOf(key)}`))].sort();
+  if (names.length === 0) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from (select name from unnest(${sql.param(names)}::text[]) as name order by name) as ordered`);
+}
+
+/** One post to insert, and whether the duplicate guard applies to it. */
+export interface GuardedPostRow {
+  values: NewPostRow & { contentHash: string };
+  /** False when the request said allowDuplicate (or the guard is off). */
+  guarded: boolean;
+}
+
+export interface GuardedInsertResult {
+  /** By the input's position. */
+  created: Map<number, PostRow>;
+  /** Positions refused as duplicates of an existing post, with its id. */
+  duplicates: Map<number, string>;
+}
+
+/**
+ * Inserts posts and their `created` events in the caller's transaction, re-checking the duplicate
+ * guard under the content-key locks: a caller checks duplicates first to answer early, but only
+ * this check, made while no identical request can commit, is the one that holds.
+ */
+export async function insertGuardedPosts(tx: Executor, rows: readonly GuardedPostRow[], duplicateSince: Date | null): Promise<GuardedInsertResult> {
+  const guarded = duplicateSince === null ? [] : rows.filter((row) => row.guarded).map((row) => row.values);
+  await lockContentKeys(tx, guarded);
+  const found = duplicateSince === null ? new Map<string, string>() : await findDuplicatePosts(tx, guarded, duplicateSince);
+  const duplicates = new Map<number, string>();
+  const inserting: Array<{ position: number; values: NewPostRow }> = [];
+  rows.forEach((row, position) => {
+    const earlier = row.guarded ? duplicateOf(found, row.values) : undefined;
+    if (earlier !== undefined) duplicates.set(position, earlier);
+    else inserting.push({ position, values: row.values });
+  });
+  const created = new Map<number, PostRow>();
+  if (inserting.length > 0) {
+    // RETURNING gives the rows in VALUES order for a plain multi-row insert.
+    const inserted = await tx.insert(posts).values(inserting.map((entry) => entry.values)).returning();
+    await tx.insert(postEvents).values(inserted.map((post) => ({ postId: post.id, fromStatus: null, toStatus: post.status, code: 'created', message: null, data: null })));
+    inserted.forEach((post, index) => {
+      const entry = inserting[index];
+      if (entry !== undefined) created.set(entry.position, post);
+    });
+  }
+  return { created, duplicates };
+}
+
+/** A create's single post, duplicate guard included: the post, or the earlier post it duplicates. */
+export async function insertPostUnlessDuplicate(db: Database, row: GuardedPostRow, duplicateSince: Date | null): Promise<{ post: PostRow } | { duplicateOf: string }> {
+  return db.transaction(async (tx) => {
+    const { created, duplicates } = await insertGuardedPosts(tx, [row], duplicateSince);
+    const earlier = duplicates.get(0);
+    if (earlier !== undefined) return { duplicateOf: earlier };
+    const post = created.get(0);
+    if (post === undefined) throw new Error('insert returned no row');
+    return { post };
+  });
+}
+
+/** Statuses whose posts use up an account's publishing limits. */
+const LIMIT_COUNTED_STATUSES = ['scheduled', 'publishing', 'processing', 'published'] as const satisfies readonly PostStatus[];
+
+/** When an account's post uses its limits: its send time once sent, its schedule while pending. */
+export interface AccountPostTime {
+  accountId: string;
+  at: Date;
+  /** True once the provider call was made: the time is a fact, not a plan. */
+  sent: boolean;
+}
+
+/**
+ * The send times of the accounts' posts that count against their per-minute and daily limits, within
+ * (from, to]: `submitted_at` for a post that was sent, `scheduled_at` for one still pending.
+ */
+export async function accountPostTimes(
+  executor: Executor,
+  accountIds: readonly string[],
+  range: { from: Date; to: Date },
+  options: { excludePostId?: string } = {},
+): Promise<AccountPostTime[]> {
+  if (accountIds.length === 0) return [];
+  const at = sql`(case when ${posts.status} = 'scheduled' then ${posts.scheduledAt} else coalesce(${posts.submittedAt}, ${posts.scheduledAt}) end)`;
+  return executor
+    .select({ accountId: posts.accountId, at: sql<Date>`${at}`.mapWith(posts.scheduledAt), sent: sql<boolean>`${posts.status} <> 'scheduled'` })
+    .from(posts)
+    .where(
+      and(
+        inArray(posts.accountId, [...new Set(accountIds)]),
+        inArray(posts.status, [...LIMIT_COUNTED_STATUSES]),
+        sql`${at} > ${range.from.toISOString()}::timestamptz`,
+        sql`${at} <= ${range.to.toISOString()}::timestamptz`,
+        options.excludePostId === undefined ? undefined : ne(posts.id, options.excludePostId),
+      ),
+    );
+}
+
 const WEBHOOK_FOR_STATUS: Partial<Record<PostStatus, WebhookEventKey>> = {
   published: 'post.published',
   failed: 'post.failed',
@@ -135,6 +282,18 @@ export async function recordPostWebhook(tx: Executor, post: PostRow, url: string
   return recordWebhookEvent(tx, { key, data: postView(post), dedupeKey: `${key}:${post.id}:${post.generation}`, url });
 }
 
+/**
+ * The worker's `waiting` column as answers show it. Read leniently: a wait is advice, and a value
+ * this API version cannot read must not turn every read of the post into a 500.
+ */
+function waitingView(stored: unknown): PostWaiting | null {
+  if (stored === null || typeof stored !== 'object') return null;
+  const { until, ...rest } = stored as Record<string, unknown>;
+  const at = typeof until === 'string' || typeof until === 'number' ? new Date(until) : null;
+  const parsed = postWaitingSchema.safeParse({ ...rest, until: at === null || Number.isNaN(at.getTime()) ? null : at.toISOString() });
+  return parsed.success ? parsed.data : null;
+}
+
 /** The API's (and the webhooks') view of a post. */
 export function postView(post: PostRow): PostResponse {
   const tracked = trackedRequestSchema.safeParse(post.request).success;
@@ -151,6 +310,7 @@ export function postView(post: PostRow): PostResponse {
     attempts: post.attempts,
     generation: post.generation,
     error: post.lastErrorCode === null ? null : { code: post.lastErrorCode, message: post.lastErrorMessage ?? post.lastErrorCode },
+    waiting: waitingView(post.waiting),
     idempotencyKey: post.idempotencyKey,
     request: request === null ? null : request.data,
     tracked,
