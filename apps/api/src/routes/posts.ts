@@ -1,8 +1,26 @@
 import { findPost, postEventView, postTimeline, postView } from '@pubcrawl/db';
-import { buildCreatePostBodySchema, createPostHeadersSchema, errorEnvelopeSchema, listPostsQuerySchema, pageOf, postDetailSchema, postSchema, resolvePostBodySchema, trackPublishBodySchema, uuidParamsSchema } from '@pubcrawl/contracts';
+import {
+  buildCreatePostInputSchema,
+  createPostHeadersSchema,
+  editPostBodySchema,
+  errorEnvelopeSchema,
+  listPostsQuerySchema,
+  pageOf,
+  postBatchBodySchema,
+  postBatchResponseSchema,
+  postDetailSchema,
+  postSchema,
+  postWithWarningsSchema,
+  resolvePostBodySchema,
+  trackPublishBodySchema,
+  uuidParamsSchema,
+  type CreatePostRules,
+} from '@pubcrawl/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
-import { notFound } from '../errors';
+import { invalidInput, notFound } from '../errors';
+import { createPostBatch } from '../services/post-batches';
+import { editPost } from '../services/post-edits';
 import { cancelPost, createPost, listPosts, pollPostNow, resolveUnconfirmedPost, retryPost, trackPublish } from '../services/posts';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema };
@@ -13,21 +31,62 @@ export const postsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
     const mediaHosts = context.env.MEDIA_HOSTS.split(',')
       .map((host) => host.trim())
       .filter((host) => host.length > 0);
-    const createPostBodySchema = buildCreatePostBodySchema({ mediaHosts, allowPrivateHosts: context.env.MEDIA_ALLOW_PRIVATE_HOSTS });
+    const rules: CreatePostRules = { mediaHosts, allowPrivateHosts: context.env.MEDIA_ALLOW_PRIVATE_HOSTS };
+    const createPostBodySchema = buildCreatePostInputSchema(rules);
 
     app.post(
       '/posts',
       {
         schema: {
-          summary: 'Schedule a post. 202 when created; 200 when an Idempotency-Key replays an earlier identical request',
+          summary:
+            "Schedule a post. 202 when created, with `warnings` when the account's limits cannot meet the time; 200 when an Idempotency-Key replays an earlier identical request; 409 duplicate_content for the same content on the same account within DUPLICATE_WINDOW_HOURS unless allowDuplicate",
           headers: createPostHeadersSchema,
           body: createPostBodySchema,
-          response: { 200: postSchema, 202: postSchema, 409: errorEnvelopeSchema, ...errors },
+          response: { 200: postWithWarningsSchema, 202: postWithWarningsSchema, 409: errorEnvelopeSchema, ...errors },
         },
       },
       async (request, reply) => {
-        const { post, replayed } = await createPost(context, request.body, request.headers['idempotency-key']);
-        return reply.status(replayed ? 200 : 202).send(postView(post));
+        const { post, replayed, warnings } = await createPost(context, request.body, request.headers['idempotency-key']);
+        return reply.status(replayed ? 200 : 202).send({ ...postView(post), warnings });
+      },
+    );
+
+    app.post(
+      '/posts/batch',
+      {
+        schema: {
+          summary:
+            'Schedule up to 500 posts. 207 with one result per item, by index: 202 with the post, or 400/409 with fields named from the batch body (posts.3.mediaItems.0.url). The valid items are created together; an Idempotency-Key replays the stored answer (replayed: true), a different body under it is a 409',
+          headers: createPostHeadersSchema,
+          body: postBatchBodySchema,
+          response: { 207: postBatchResponseSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+        // The items are checked one by one, so only the top level can make the whole batch a 400; a
+        // body that is not an object at all names the one field the caller has to send.
+        preValidation: async (request) => {
+          const body: unknown = request.body;
+          if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+            throw invalidInput('Invalid field: posts', { posts: 'send a JSON object {"posts": [...]} with 1-500 POST /v1/posts bodies' });
+          }
+        },
+      },
+      async (request, reply) => reply.status(207).send(await createPostBatch(context, rules, request.body.posts, request.headers['idempotency-key'])),
+    );
+
+    app.patch(
+      '/posts/:id',
+      {
+        schema: {
+          summary:
+            'Edit or reschedule a post that has not started (scheduled or parked): any of content, mediaItems, mediaType, photoTitle, scheduledAt, settings. The result is validated like a create; the old time can no longer fire once this answers. 409 once publishing has started',
+          params: uuidParamsSchema,
+          body: editPostBodySchema,
+          response: { 200: postWithWarningsSchema, 409: errorEnvelopeSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { post, warnings } = await editPost(context, rules, request.params.id, request.body);
+        return { ...postView(post), warnings };
       },
     );
 

@@ -5,6 +5,7 @@ import {
   findPost,
   findPostByIdempotencyKey,
   insertPost,
+  insertPostUnlessDuplicate,
   isUniqueViolation,
   listPosts as listPostRows,
   recordOperatorRetry,
@@ -13,52 +14,44 @@ import {
 } from '@pubcrawl/db';
 import { enqueuePublish, enqueuePublishStatus, enqueueWebhook, jobIds } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/domain';
-import { resolveMediaType, type CreatePostBody, type ListPostsQuery, type ResolvePostBody, type TrackPublishBody } from '@pubcrawl/contracts';
+import { resolveMediaType, storedRequestOf, type CreatePostInput, type ListPostsQuery, type ResolvePostBody, type TrackPublishBody } from '@pubcrawl/contracts';
 
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
 import { toError } from '@pubcrawl/errors';
-
-/** JSON with object keys sorted at every level: the same body always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/**
- * SHA-256 of the validated body in canonical form. The schedule is compared as an instant, so
- * `...Z` and `...+00:00` are the same request.
- */
-export function requestHash(body: CreatePostBody): string {
-  const scheduledAt = body.scheduledAt === undefined ? undefined : new Date(body.scheduledAt).toISOString();
-  return createHash('sha256').update(canonicalJson({ ...body, scheduledAt })).digest('hex');
-}
+import { preflightCreatorSettings } from './creator-info';
+import { accountLimits, accountProblem, duplicateContent, duplicateSince } from './post-checks';
+import { contentHash, requestHash } from './post-hashes';
+import { limitWarnings } from './post-limits';
 
 export interface CreatedPost {
   post: PostRow;
   /** True when an earlier request with the same Idempotency-Key and body created it. */
   replayed: boolean;
+  /** The account's limits or creator settings, as far as they bear on this post; empty on a replay. */
+  warnings: string[];
 }
 
 function replayOrConflict(existing: PostRow, hash: string): CreatedPost {
   if (existing.requestHash !== hash) {
     throw conflict('This Idempotency-Key was already used with a different request body', { 'idempotency-key': 'already used with a different body' });
   }
-  return { post: existing, replayed: true };
+  return { post: existing, replayed: true, warnings: [] };
 }
 
 /**
- * Validation (the route's schema, then the account) happens before any write; the post and its
- * `created` event commit together; the job is enqueued after the commit. If Redis refuses the
- * enqueue, the post is still safe: the reconciler enqueues every scheduled post without a job.
+ * Validation (the route's schema, the account, the creator's settings, the duplicate guard) happens
+ * before any write; the post and its `created` event commit together; the job is enqueued after the
+ * commit. If Redis refuses the enqueue, the post is still safe: the reconciler enqueues every
+ * scheduled post without a job.
+ *
+ * An Idempotency-Key replay is answered before the duplicate guard: the replayed post is the
+ * earlier identical post, and the caller asked for exactly it. `allowDuplicate` is not part of the
+ * stored request nor of its hash, so sending it or not does not make the same post a different
+ * request.
  */
-export async function createPost(context: ApiContext, body: CreatePostBody, idempotencyKey: string | undefined): Promise<CreatedPost> {
+export async function createPost(context: ApiContext, input: CreatePostInput, idempotencyKey: string | undefined): Promise<CreatedPost> {
+  const body = storedRequestOf(input);
   const hash = requestHash(body);
   if (idempotencyKey !== undefined) {
     const existing = await findPostByIdempotencyKey(context.db.db, idempotencyKey);
@@ -66,24 +59,38 @@ export async function createPost(context: ApiContext, body: CreatePostBody, idem
   }
 
   const account = await findAccount(context.db.db, body.accountId);
-  if (account === null) throw invalidInput('Invalid field: accountId', { accountId: 'no account with this id' });
-  if (account.provider !== 'posting') throw invalidInput('Invalid field: accountId', { accountId: `is a ${account.provider} account; only posting accounts can publish` });
-  if (account.status !== 'active') throw invalidInput('Invalid field: accountId', { accountId: `is ${account.status}: re-authorize it first` });
+  const problem = accountProblem(account);
+  if (account === null || problem !== null) throw invalidInput('Invalid field: accountId', { accountId: problem ?? 'no account with this id' });
   const mediaType = resolveMediaType(body);
   // The schema already refused bodies whose media type cannot be told; this is belt and braces.
   if (mediaType === null) throw invalidInput('Invalid field: mediaType', { mediaType: 'cannot tell whether this is a video or photos; set mediaType' });
 
-  let post: PostRow;
+  const preflight = await preflightCreatorSettings(context, account, { settings: body.settings, mediaType });
+  const issues = Object.keys(preflight.issues);
+  if (issues.length > 0) throw invalidInput(`Invalid ${issues.length === 1 ? 'field' : 'fields'}: ${issues.join(', ')}`, preflight.issues);
+
+  const scheduledAt = body.scheduledAt === undefined ? new Date() : new Date(body.scheduledAt);
+  const [limitWarning] = await limitWarnings(context.db.db, [{ accountId: account.id, at: Math.max(scheduledAt.getTime(), Date.now()) }], accountLimits(context));
+
+  let inserted: { post: PostRow } | { duplicateOf: string };
   try {
-    post = await insertPost(context.db.db, {
-      accountId: account.id,
-      request: body,
-      mediaType,
-      status: 'scheduled',
-      idempotencyKey: idempotencyKey ?? null,
-      requestHash: hash,
-      scheduledAt: body.scheduledAt === undefined ? new Date() : new Date(body.scheduledAt),
-    });
+    inserted = await insertPostUnlessDuplicate(
+      context.db.db,
+      {
+        values: {
+          accountId: account.id,
+          request: body,
+          mediaType,
+          status: 'scheduled',
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash: hash,
+          contentHash: contentHash(body),
+          scheduledAt,
+        },
+        guarded: true,
+      },
+      duplicateSince(context, input.allowDuplicate),
+    );
   } catch (caught) {
     // Two identical requests raced past the lookup above: the unique index let one in.
     if (idempotencyKey !== undefined && isUniqueViolation(caught, 'posts_idempotency_key_key')) {
@@ -92,13 +99,15 @@ export async function createPost(context: ApiContext, body: CreatePostBody, idem
     }
     throw caught;
   }
+  if ('duplicateOf' in inserted) throw duplicateContent(inserted.duplicateOf);
+  const { post } = inserted;
 
   try {
     await enqueuePublish(context.queues, post);
   } catch (caught) {
     context.logger.warn({ err: toError(caught), postId: post.id }, 'could not enqueue the post; the reconciler will');
   }
-  return { post, replayed: false };
+  return { post, replayed: false, warnings: [...(limitWarning === null || limitWarning === undefined ? [] : [limitWarning]), ...preflight.warnings] };
 }
 
 export async function listPosts(context: ApiContext, query: ListPostsQuery): Promise<{ items: PostRow[]; nextCursor: string | null }> {
