@@ -99,7 +99,13 @@ export async function createPost(context: ApiContext, input: CreatePostInput, id
     }
     throw caught;
   }
-  if ('duplicateOf' in inserted) throw duplicateContent(inserted.duplicateOf);
+  if ('duplicateOf' in inserted) {
+    // The same request with the same key, racing this one, is what committed first (the content
+    // lock made this insert wait for it): that is a replay, not a duplicate.
+    const existing = idempotencyKey === undefined ? null : await findPostByIdempotencyKey(context.db.db, idempotencyKey);
+    if (existing !== null) return replayOrConflict(existing, hash);
+    throw duplicateContent(inserted.duplicateOf);
+  }
   const { post } = inserted;
 
   try {
