@@ -201,7 +201,7 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     add('GET /v1/posts', { query: { status: 'scheduled', accountId: ids.account, limit: '5' } });
     add('GET /v1/posts/{id}', { params: { id: ids.post } });
     add('PATCH /v1/posts/{id}', { params: { id: ids.post }, body: { content: 'edited by fuzz', scheduledAt: later } });
-    add('POST /v1/posts/batch', { headers: { 'idempotency-key': 'fuzz-batch' }, body: { posts: [{ ...post0, content: 'batch 1' }, { ...post0, content: 'batch 2' }] } });
+    add('POST /v1/posts/batch', { headers: { 'idempotency-key': 'fuzz-batch' }, body: { posts: [{ ...(post0 as Record<string, Json>), content: 'batch 1' }, { ...(post0 as Record<string, Json>), content: 'batch 2' }] } });
     add('DELETE /v1/posts/{id}', { params: { id: ids.post } });
     add('POST /v1/posts/{id}/retry', { params: { id: ids.post } });
     add('POST /v1/posts/{id}/resolve', { params: { id: ids.post }, body: { outcome: 'published', publicUrl: 'https://www.tiktok.com/@fuzz/video/1' } });

@@ -44,6 +44,8 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
     QUEUE_PREFIX: redisFixture.prefix,
     API_KEYS: `${TEST_API_KEY},second-key`,
     LOG_LEVEL: 'silent',
+    // Most tests post the same fixture body again and again; the guard's own tests turn it on.
+    DUPLICATE_WINDOW_HOURS: '0',
     ...envOverrides,
   });
   const logger = createLogger({ name: 'api-test', level: env.LOG_LEVEL, pretty: false });

@@ -14,6 +14,7 @@ const SECRET = 'e2e-webhook-secret-0123456789';
 interface PostView {
   id: string;
   status: string;
+  waiting: { reason: string; until: string | null } | null;
   publishId: string | null;
   request: { content: string; mediaItems: Array<{ url: string }> };
 }
@@ -129,6 +130,8 @@ describe('publishing end to end: API, workers and sandbox, with an account whose
     await waitForStatuses(healthyIds, 'published');
     const parked = await waitForStatuses(parkedIds, 'reauth_required');
     for (const view of parked) expect(publishCount('acct_expired_1', view)).toBe(0);
+    // A parked post says why it is not going out, like any other held post.
+    for (const view of parked) expect(view.waiting).toMatchObject({ reason: 'reauth_required', until: null });
 
     const account = (await api.app.inject({ method: 'GET', url: `/v1/accounts/${expired.id}`, headers: api.auth })).json();
     expect(account).toMatchObject({ status: 'reauth_required', reauthReason: expect.stringContaining('access_token_invalid') });

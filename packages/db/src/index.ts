@@ -46,17 +46,8 @@ export {
 } from './queries/posts';
 export { EDITABLE_POST_STATUSES, recordPostEdit, type PostEdit, type PostEditOutcome } from './queries/post-edits';
 export { findAccountsByIds, findPostBatch, insertPostBatch, type PostBatchInsert, type PostBatchRow } from './queries/post-batches';
-export {
-  accountReauthDedupeKey,
-  accountView,
-  findAccount,
-  findAccountCredentials,
-  insertAccount,
-  listAccounts,
-  recordAccountReauthorized,
-  type AccountRow,
-  type NewAccountRow,
-} from './queries/accounts';
+export * from './queries/accounts';
+export * from './queries/account-links';
 export { crawlView, findCrawl, insertCrawl, isUniqueViolation, type CrawlCheckpointRow, type CrawlOrigin, type CrawlRow } from './queries/crawls';
 export { recordWebhookEvent } from './queries/webhooks';
 export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type CrawledUser, type CrawledVideo, type CrawlPageGuard, type CrawlPageInput, type CrawlPageResult } from './queries/crawl-pages';
@@ -69,3 +60,4 @@ export { probePostgres } from './preflight';
 export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAccount } from './queries/publishing';
 export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';
 export { activePostsAfter, pendingWebhookDeliveryIds, type ActivePost } from './queries/reconciliation';
+export * from './queries/post-waits';

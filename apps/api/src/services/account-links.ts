@@ -1,4 +1,5 @@
-import { accountView, CredentialsCipher, findAccount, findAccountLink, insertAccountLink, syncPostingAccounts, type ProviderAccountFacts, type SyncOutcome } from '@pubcrawl/db';
+import type { CredentialsCipher} from '@pubcrawl/db';
+import { accountView, findAccount, findAccountLink, insertAccountLink, syncPostingAccounts, type ProviderAccountFacts, type SyncOutcome } from '@pubcrawl/db';
 import type { LinkAccountBody } from '@pubcrawl/contracts';
 import { toError } from '@pubcrawl/errors';
 import { enqueueAccountLinkPoll } from '@pubcrawl/queue';

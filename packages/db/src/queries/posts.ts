@@ -310,7 +310,11 @@ export function postView(post: PostRow): PostResponse {
     attempts: post.attempts,
     generation: post.generation,
     error: post.lastErrorCode === null ? null : { code: post.lastErrorCode, message: post.lastErrorMessage ?? post.lastErrorCode },
-    waiting: waitingView(post.waiting),
+    // A parked post is held by its account's expired session, whatever it was waiting for before.
+    waiting:
+      post.status === 'reauth_required'
+        ? { reason: 'reauth_required', until: null, message: 'the account must be re-authorized (POST /v1/accounts/:id/reauthorize); the post resumes then' }
+        : waitingView(post.waiting),
     idempotencyKey: post.idempotencyKey,
     request: request === null ? null : request.data,
     tracked,
