@@ -1,3 +1,4 @@
+import { followerCountOnDay, joinersPerDay, nextPresentSlot, presentSlotsFrom } from './churn';
 import {
   KEYS,
   encodeHashtagId,
@@ -7,6 +8,7 @@ import {
   permute,
   seedFromNumber,
   seedFromText,
+  videoSeed,
   type SecUidSubject,
   type Seed,
 } from './ids';
@@ -37,9 +39,13 @@ export interface ListedUser {
   stats: UserStats;
 }
 
-/** A user whose followers can be listed: the listed shape plus the seed its followers derive from. */
+/** A user whose followers can be listed: the listed shape (as of day 0) plus the seed its followers derive from. */
 export interface Profile extends ListedUser {
   seed: Seed;
+  /** `private_N`: TikAPI still finds it, but its followers and posts come back empty. */
+  privateAccount: boolean;
+  /** N for `user_N`, the only profiles with generated posts; null for everyone else. */
+  postsOf: number | null;
 }
 
 /** Own profile size for account keys that are not `acct_<N>`. */
@@ -68,6 +74,8 @@ export function userProfile(n: number): Profile {
   const uniqueId = `user_${n}`;
   return {
     seed,
+    privateAccount: false,
+    postsOf: n,
     user: {
       id,
       uniqueId,
@@ -80,12 +88,57 @@ export function userProfile(n: number): Profile {
   };
 }
 
+/** `private_N`: a private account with N followers nobody outside can list. */
+export function privateProfile(n: number): Profile {
+  const seed = permute(seedFromNumber(n), KEYS.private);
+  const id = numericId(6, seed);
+  return {
+    seed,
+    privateAccount: true,
+    postsOf: null,
+    user: {
+      id,
+      uniqueId: `private_${n}`,
+      nickname: `Sandbox Private ${n}`,
+      secUid: encodeSecUid({ kind: 'private', n }),
+      avatarThumb: avatarFor(id),
+      verified: false,
+    },
+    stats: statsFor(seed, n),
+  };
+}
+
+/**
+ * A posting account's public profile when its username is not `user_N` (a QR-linked "alice", an
+ * accountId that is a UUID): 100 followers, and the sandbox's own publishes as its posts.
+ */
+export function namedProfile(username: string): Profile {
+  const seed = permute(seedFromText(username), KEYS.named);
+  const id = numericId(6, seed);
+  return {
+    seed,
+    privateAccount: false,
+    postsOf: null,
+    user: {
+      id,
+      uniqueId: username,
+      nickname: username,
+      secUid: encodeSecUid({ kind: 'named', username }),
+      avatarThumb: avatarFor(id),
+      verified: false,
+    },
+    stats: statsFor(seed, ACCOUNT_KEY_FOLLOWERS),
+  };
+}
+
 /** Fans are the generated followers; their uniqueIds decode back to the seed, so they can be crawled too. */
 export function fanProfile(seed: Seed): Profile {
   const id = numericId(7, seed);
   const handle = seed.hi.toString(36).padStart(FAN_ID_WIDTH, '0') + seed.lo.toString(36).padStart(FAN_ID_WIDTH, '0');
   return {
     seed,
+    privateAccount: false,
+    postsOf: null,
     user: {
       id,
       uniqueId: `fan_${handle}`,
@@ -103,6 +156,8 @@ export function accountKeyProfile(seed: Seed): Profile {
   const id = numericId(5, seed);
   return {
     seed,
+    privateAccount: false,
+    postsOf: null,
     user: {
       id,
       uniqueId: `account_${seed.hi.toString(36)}${seed.lo.toString(36)}`,
@@ -119,6 +174,10 @@ export function profileForSubject(subject: SecUidSubject): Profile {
   switch (subject.kind) {
     case 'user':
       return userProfile(subject.n);
+    case 'private':
+      return privateProfile(subject.n);
+    case 'named':
+      return namedProfile(subject.username);
     case 'fan':
       return fanProfile(subject.seed);
     case 'account':
@@ -140,12 +199,13 @@ export function accountNumber(key: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** `user_N` or a fan handle; null for every other name. */
+/** `user_N`, `private_N` or a fan handle; null for every other name. */
 export function profileForUsername(username: string): Profile | null {
-  const user = /^user_(0|[1-9]\d{0,15})$/.exec(username);
-  if (user?.[1] !== undefined) {
-    const n = Number(user[1]);
-    return Number.isSafeInteger(n) ? userProfile(n) : null;
+  const user = /^(user|private)_(0|[1-9]\d{0,15})$/.exec(username);
+  if (user?.[1] !== undefined && user[2] !== undefined) {
+    const n = Number(user[2]);
+    if (!Number.isSafeInteger(n)) return null;
+    return user[1] === 'user' ? userProfile(n) : privateProfile(n);
   }
   const fan = /^fan_([0-9a-z]{6})([0-9a-z]{6})$/.exec(username);
   if (fan?.[1] !== undefined && fan[2] !== undefined) {
@@ -161,11 +221,37 @@ export function followerAt(owner: Profile, index: number): ListedUser {
   return { user: fan.user, stats: fan.stats };
 }
 
-export function followersPage(owner: Profile, offset: number, count: number): ListedUser[] {
-  const end = Math.min(owner.stats.followerCount, offset + count);
-  const page: ListedUser[] = [];
-  for (let index = offset; index < end; index++) page.push(followerAt(owner, index));
-  return page;
+export interface FollowersPage {
+  userList: ListedUser[];
+  /** The slot the next page starts at: what the numeric `nextCursor` carries. */
+  next: number;
+  hasMore: boolean;
+}
+
+/** Followers listed on `day` from slot `fromSlot` on; see `churn.ts` for who is listed when. */
+export function followersPage(owner: Profile, fromSlot: number, count: number, day: number): FollowersPage {
+  const base = owner.stats.followerCount;
+  const { slots, next } = presentSlotsFrom(base, fromSlot, day, count);
+  return {
+    userList: slots.map((slot) => followerAt(owner, slot)),
+    next,
+    hasMore: nextPresentSlot(base, next, day) !== null,
+  };
+}
+
+/**
+ * How a profile's counts move with the sandbox day: followers by the churn rule, one more
+ * following and one more video a day, and likes by 500 plus ten per new follower a day.
+ * `publishedVideos` adds the sandbox's own public publishes to the video count.
+ */
+export function statsOnDay(profile: Profile, day: number, publishedVideos = 0): UserStats {
+  const base = profile.stats;
+  return {
+    followerCount: followerCountOnDay(base.followerCount, day),
+    followingCount: base.followingCount + day,
+    heartCount: base.heartCount + day * (500 + 10 * joinersPerDay(base.followerCount)),
+    videoCount: base.videoCount + day + publishedVideos,
+  };
 }
 
 // --- hashtags ----------------------------------------------------------------------------------
@@ -203,27 +289,102 @@ export function hashtag(n: number): Hashtag {
   };
 }
 
-export function videoAt(tag: Hashtag, index: number): Video {
-  const seed = permute(offsetSeed(tag.seed, index), KEYS.video);
+export type VideoStats = Video['stats'];
+
+function authorOf(user: UserSummary): Video['author'] {
+  return { id: user.id, uniqueId: user.uniqueId, nickname: user.nickname, secUid: user.secUid };
+}
+
+function baseVideoStats(seed: Seed): VideoStats {
+  return {
+    diggCount: seed.lo % 50_000,
+    shareCount: seed.hi % 2_000,
+    commentCount: seed.lo % 3_000,
+    playCount: 1_000 + (seed.hi % 1_000_000),
+  };
+}
+
+/** Every video gains a seed-chosen amount of each count per sandbox day it has been up. */
+export function grownVideoStats(base: VideoStats, seed: Seed, days: number): VideoStats {
+  const d = Math.max(0, days);
+  return {
+    diggCount: base.diggCount + d * (50 + (seed.lo % 450)),
+    shareCount: base.shareCount + d * (1 + (seed.hi % 20)),
+    commentCount: base.commentCount + d * (1 + (seed.lo % 40)),
+    playCount: base.playCount + d * (1_000 + (seed.hi % 9_000)),
+  };
+}
+
+/** Video `index` of a hashtag, with its stats as of `day`. */
+export function videoAt(tag: Hashtag, index: number, day = 0): Video {
+  const seed = videoSeed({ kind: 'hashtag', n: tag.n, index });
   const author = fanProfile(permute(seed, KEYS.author)).user;
   return {
     id: numericId(7, seed),
     desc: `Sandbox video ${index + 1} for #${tag.challengeInfo.challenge.title} #fyp`,
     createTime: NEWEST_VIDEO_AT - index * 900 - (seed.lo % 600),
-    author: { id: author.id, uniqueId: author.uniqueId, nickname: author.nickname, secUid: author.secUid },
-    stats: {
-      diggCount: seed.lo % 50_000,
-      shareCount: seed.hi % 2_000,
-      commentCount: seed.lo % 3_000,
-      playCount: 1_000 + (seed.hi % 1_000_000),
-    },
+    author: authorOf(author),
+    stats: grownVideoStats(baseVideoStats(seed), seed, day),
     music: { id: numericId(6, permute(seed, KEYS.music)), title: `original sound - ${author.uniqueId}` },
   };
 }
 
-export function videosPage(tag: Hashtag, offset: number, count: number): Video[] {
+export function videosPage(tag: Hashtag, offset: number, count: number, day = 0): Video[] {
   const end = Math.min(tag.n, offset + count);
   const page: Video[] = [];
-  for (let index = offset; index < end; index++) page.push(videoAt(tag, index));
+  for (let index = offset; index < end; index++) page.push(videoAt(tag, index, day));
   return page;
+}
+
+// --- user posts --------------------------------------------------------------------------------
+
+const DAY_S = 86_400;
+
+/** How many generated posts `user_N` has on `day`: its day-0 `videoCount`, plus one a day. */
+export function generatedPostCount(profile: Profile, day: number): number {
+  return profile.postsOf === null ? 0 : profile.stats.videoCount + Math.max(0, day);
+}
+
+/**
+ * Post `index` (0 = oldest) of `user_N`. Post `videoCount − 1` is the newest on day 0, one day
+ * before `NEWEST_VIDEO_AT`'s day ends; each later index is a day newer, so day `d` adds post
+ * `videoCount − 1 + d` at the top. Stats grow from the day the post appeared.
+ */
+export function userPostAt(profile: Profile, n: number, index: number, day: number): Video {
+  const seed = videoSeed({ kind: 'user', n, index });
+  const postedOnDay = Math.max(0, index - profile.stats.videoCount + 1);
+  return {
+    id: numericId(7, seed),
+    desc: `Sandbox post ${index + 1} by @${profile.user.uniqueId} #fyp`,
+    createTime: NEWEST_VIDEO_AT + (index - profile.stats.videoCount + 1) * DAY_S - (seed.lo % 3_600),
+    author: authorOf(profile.user),
+    stats: grownVideoStats(baseVideoStats(seed), seed, day - postedOnDay),
+    music: { id: numericId(6, permute(seed, KEYS.music)), title: `original sound - ${profile.user.uniqueId}` },
+  };
+}
+
+/** A video the sandbox published for a posting account, as its author's feed and `/public/video` show it. */
+export interface PublishedVideo {
+  videoId: string;
+  desc: string;
+  /** Epoch seconds the publish completed. */
+  createTime: number;
+  /** The same instant in ms: the feed cursor, unique per publish. */
+  createTimeMs: number;
+  /** Sandbox day of the publish; stats count days from here. */
+  day: number;
+}
+
+export function publishedVideo(author: Profile, published: PublishedVideo, day: number): Video {
+  const seed = permute(seedFromText(published.videoId), KEYS.post);
+  const zero: VideoStats = { diggCount: 0, shareCount: 0, commentCount: 0, playCount: 0 };
+  return {
+    id: published.videoId,
+    desc: published.desc,
+    createTime: published.createTime,
+    author: authorOf(author.user),
+    // Day of publish counts as its first day up, so a fresh post already has views.
+    stats: grownVideoStats(zero, seed, day - published.day + 1),
+    music: { id: numericId(6, permute(seed, KEYS.music)), title: `original sound - ${author.user.uniqueId}` },
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFollowerCursor, encodeFollowerCursor } from './cursors';
-import { decodeHashtagId, decodeSecUid, encodeHashtagId, encodeSecUid, KEYS, numericId, offsetSeed, permute } from './ids';
+import { decodeFollowerCursor, encodeLegacyFollowerCursor } from './cursors';
+import { decodeHashtagId, decodeSecUid, decodeVideoId, encodeHashtagId, encodeSecUid, KEYS, numericId, offsetSeed, permute, unpermute, videoSeed } from './ids';
 
 describe('permute', () => {
   it('never maps two neighbouring inputs to the same id', () => {
@@ -43,15 +43,35 @@ describe('secUid', () => {
 });
 
 describe('cursors and hashtag ids', () => {
-  it('round-trips follower cursors and refuses plain numbers', () => {
-    for (const offset of [0, 30, 999_990]) expect(decodeFollowerCursor(encodeFollowerCursor(offset))).toBe(offset);
-    expect(decodeFollowerCursor('30')).toBeNull();
-    expect(decodeFollowerCursor('not a cursor')).toBeNull();
+  it('reads numeric follower cursors and still reads the old base64 tokens, but nothing else', () => {
+    for (const slot of [0, 30, 999_990]) expect(decodeFollowerCursor(String(slot))).toBe(slot);
+    for (const offset of [0, 30, 999_990]) expect(decodeFollowerCursor(encodeLegacyFollowerCursor(offset))).toBe(offset);
+    for (const bad of ['not a cursor', '030', '-1', '1.5', '']) expect(decodeFollowerCursor(bad)).toBeNull();
   });
 
   it('recovers N from a hashtag id and rejects ids it did not mint', () => {
     for (const n of [0, 7, 70, 123_456_789]) expect(decodeHashtagId(encodeHashtagId(n))).toBe(n);
     const rejected = ['4655293', '1', '', 'abc'].filter((id) => decodeHashtagId(id) !== null);
     expect(rejected).toEqual([]);
+  });
+});
+
+describe('video ids', () => {
+  it('unpermute undoes permute', () => {
+    for (const seed of [{ hi: 0, lo: 0 }, { hi: 123_456_789, lo: 987_654_321 }, { hi: 999_999_999, lo: 999_999_999 }]) {
+      expect(unpermute(permute(seed, KEYS.video), KEYS.video)).toEqual(seed);
+    }
+  });
+
+  it('decodes a generated video id back to its hashtag or user and index', () => {
+    const sources = [
+      { kind: 'hashtag', n: 70, index: 0 },
+      { kind: 'hashtag', n: 99_999_999, index: 99_999_998 },
+      { kind: 'user', n: 95, index: 12 },
+      { kind: 'user', n: 1_000_000, index: 299 },
+    ] as const;
+    for (const source of sources) expect(decodeVideoId(numericId(7, videoSeed(source)))).toEqual(source);
+    expect(decodeVideoId('abc')).toBeNull();
+    expect(decodeVideoId('6000000000000000000')).toBeNull();
   });
 });

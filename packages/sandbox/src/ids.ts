@@ -21,6 +21,8 @@ export const KEYS = {
   music: 0x68e31da4,
   account: 0x7feb352d,
   post: 0x165667b1,
+  private: 0x4cf5ad43,
+  named: 0x1d8e4e27,
 } as const;
 
 function mix32(value: number): number {
@@ -28,6 +30,10 @@ function mix32(value: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
   return (x ^ (x >>> 16)) >>> 0;
+}
+
+function roundFunction(half: number, key: number, round: number): number {
+  return mix32(half ^ (key + Math.imul(round, 0x9e3779b9))) % HALF;
 }
 
 /**
@@ -39,9 +45,21 @@ export function permute(seed: Seed, key: number): Seed {
   let left = seed.hi;
   let right = seed.lo;
   for (let round = 0; round < 4; round++) {
-    const next = (left + (mix32(right ^ (key + Math.imul(round, 0x9e3779b9))) % HALF)) % HALF;
+    const next = (left + roundFunction(right, key, round)) % HALF;
     left = right;
     right = next;
+  }
+  return { hi: left, lo: right };
+}
+
+/** The inverse of `permute`: what lets a video id name its own source without a lookup table. */
+export function unpermute(seed: Seed, key: number): Seed {
+  let left = seed.hi;
+  let right = seed.lo;
+  for (let round = 3; round >= 0; round--) {
+    const previous = (right - roundFunction(left, key, round) + HALF) % HALF;
+    right = left;
+    left = previous;
   }
   return { hi: left, lo: right };
 }
@@ -83,16 +101,31 @@ export function parseCanonicalInt(text: string): number | null {
 
 // --- secUid ------------------------------------------------------------------------------------
 
+/** Room for a named subject with a long provider username; real secUids are about 76 characters. */
+const MAX_SEC_UID_LENGTH = 400;
+
 /** Real secUids start with this; keeping it makes sandbox values pass any client-side shape check. */
 const SEC_UID_PREFIX = 'MS4wLjABAAAA';
 
-/** Who a secUid names: `user_N`, a generated fan, or the own profile of a free-form account key. */
-export type SecUidSubject = { kind: 'user'; n: number } | { kind: 'fan'; seed: Seed } | { kind: 'account'; seed: Seed };
+/**
+ * Who a secUid names: `user_N`, `private_N`, a generated fan, the own profile of a free-form account
+ * key, or a posting account known only by its username (one the sandbox published to).
+ */
+export type SecUidSubject =
+  | { kind: 'user'; n: number }
+  | { kind: 'private'; n: number }
+  | { kind: 'fan'; seed: Seed }
+  | { kind: 'account'; seed: Seed }
+  | { kind: 'named'; username: string };
 
 function secUidPayload(subject: SecUidSubject): string {
   switch (subject.kind) {
     case 'user':
       return `sbx:u:${subject.n}`;
+    case 'private':
+      return `sbx:p:${subject.n}`;
+    case 'named':
+      return `sbx:n:${encodeURIComponent(subject.username)}`;
     case 'fan':
       return `sbx:f:${subject.seed.hi}:${subject.seed.lo}`;
     case 'account':
@@ -105,7 +138,7 @@ export function encodeSecUid(subject: SecUidSubject): string {
 }
 
 export function decodeSecUid(secUid: string): SecUidSubject | null {
-  if (!secUid.startsWith(SEC_UID_PREFIX) || secUid.length > 120) return null;
+  if (!secUid.startsWith(SEC_UID_PREFIX) || secUid.length > MAX_SEC_UID_LENGTH) return null;
   const payload = Buffer.from(secUid.slice(SEC_UID_PREFIX.length), 'base64url').toString('latin1');
   const subject = subjectFromPayload(payload);
   // base64url decoding is lenient; re-encoding rejects near-misses so each subject has one secUid.
@@ -114,10 +147,19 @@ export function decodeSecUid(secUid: string): SecUidSubject | null {
 }
 
 function subjectFromPayload(payload: string): SecUidSubject | null {
-  const user = /^sbx:u:(\d+)$/.exec(payload);
-  if (user?.[1] !== undefined) {
-    const n = parseCanonicalInt(user[1]);
-    return n === null ? null : { kind: 'user', n };
+  const user = /^sbx:([up]):(\d+)$/.exec(payload);
+  if (user?.[1] !== undefined && user[2] !== undefined) {
+    const n = parseCanonicalInt(user[2]);
+    if (n === null) return null;
+    return user[1] === 'u' ? { kind: 'user', n } : { kind: 'private', n };
+  }
+  const named = /^sbx:n:(.+)$/.exec(payload);
+  if (named?.[1] !== undefined) {
+    try {
+      return { kind: 'named', username: decodeURIComponent(named[1]) };
+    } catch {
+      return null;
+    }
   }
   const other = /^sbx:([fk]):(\d{1,9}):(\d{1,9})$/.exec(payload);
   if (other?.[1] === undefined || other[2] === undefined || other[3] === undefined) return null;
@@ -142,4 +184,36 @@ export function decodeHashtagId(id: string): number | null {
   const n = parseCanonicalInt(match[1]);
   if (n === null || hashtagCheck(n) !== match[2]) return null;
   return n;
+}
+
+// --- video ids ---------------------------------------------------------------------------------
+
+/** Where a generated video comes from: video `index` of `tag_N`, or post `index` (0 = oldest) of `user_N`. */
+export type VideoSource = { kind: 'hashtag'; n: number; index: number } | { kind: 'user'; n: number; index: number };
+
+const VIDEO_KINDS = { hashtag: 1, user: 2 } as const;
+/** N and the index share the 18 digits a video id carries: N in the low 8 digits of `hi`, the index in `lo`. */
+const PACKED_N_LIMIT = 100_000_000;
+
+/**
+ * The seed behind a generated video. Packing (kind, N, index) and permuting it keeps ids random-looking
+ * while `decodeVideoId` can still answer `/public/video` without storage. Sources too large to pack
+ * (N >= 10^8) get an unpacked seed; their videos list fine but `/public/video` does not know them.
+ */
+export function videoSeed(source: VideoSource): Seed {
+  if (source.n < PACKED_N_LIMIT && source.index < HALF) {
+    return permute({ hi: VIDEO_KINDS[source.kind] * PACKED_N_LIMIT + source.n, lo: source.index }, KEYS.video);
+  }
+  return permute(offsetSeed(permute(seedFromNumber(source.n), source.kind === 'hashtag' ? KEYS.tag : KEYS.user), source.index), KEYS.video);
+}
+
+export function decodeVideoId(id: string): VideoSource | null {
+  const match = /^7(\d{9})(\d{9})$/.exec(id);
+  if (match?.[1] === undefined || match[2] === undefined) return null;
+  const packed = unpermute({ hi: Number(match[1]), lo: Number(match[2]) }, KEYS.video);
+  const kind = Math.floor(packed.hi / PACKED_N_LIMIT);
+  const n = packed.hi % PACKED_N_LIMIT;
+  if (kind === VIDEO_KINDS.hashtag) return { kind: 'hashtag', n, index: packed.lo };
+  if (kind === VIDEO_KINDS.user) return { kind: 'user', n, index: packed.lo };
+  return null;
 }

@@ -23,6 +23,14 @@ export { publishContentHash, type PublishContent, type PublishStatus } from './p
 export { TIKTOK_ERROR_MESSAGES } from './tiktok-errors';
 export { ADMIN_PREFIX } from './admin-routes';
 export { seededRandom } from './faults';
+export {
+  followerChanges,
+  followerCountOnDay,
+  followersOnDay,
+  profileStatsOnDay,
+  type FollowerChanges,
+  type SandboxFollower,
+} from './followers-on-day';
 // For the `pnpm sandbox` process (apps/sandbox), which catches what startSandbox throws.
 
 export interface StartSandboxOptions {
@@ -36,6 +44,8 @@ export interface StartSandboxOptions {
   seed?: number;
   /** Monotonic milliseconds; inject one to move time by hand (QR expiry, publish lifecycles). */
   now?: () => number;
+  /** Wall-clock ms that dates published videos (`createTime` on `/public/posts`). Default `Date.now`. */
+  clock?: () => number;
 }
 
 export interface RunningSandbox {
@@ -71,6 +81,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const { app, state } = built;
   const host = options.host ?? '127.0.0.1';

@@ -76,6 +76,11 @@ export function registerPostingRoutes(app: FastifyInstance, state: SandboxState)
     state.providerAccounts.remember(accountId);
     const record = state.publishes.create({
       accountId,
+      // The name the provider lists now; a later rename does not move a published video.
+      username: (state.providerAccounts.find(accountId) ?? describeAccount(accountId)).username,
+      caption: post.content ?? post.photoTitle ?? '',
+      privacyLevel: post.privacyLevel,
+      day: state.config.day,
       mediaType: post.mediaType,
       draft: post.draft,
       failReason: post.mediaUrls.some((url) => url.includes(FAIL_MARKER)) ? FAIL_REASON : null,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { MediaType } from './publish-lifecycle';
 
 export const PRIVACY_LEVELS = ['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'FOLLOWER_OF_CREATOR', 'SELF_ONLY'] as const;
+export type PrivacyLevel = (typeof PRIVACY_LEVELS)[number];
 
 /** Limits from the posting API's docs (TikTok's own, passed through). */
 export const LIMITS = {
@@ -57,6 +58,7 @@ export interface ValidPost {
   mediaUrls: string[];
   mediaType: MediaType;
   draft: boolean;
+  privacyLevel: PrivacyLevel;
 }
 
 export type PostValidation = { ok: true; post: ValidPost } | { ok: false; field: string; error: string };
@@ -148,6 +150,7 @@ export function validatePost(body: unknown): PostValidation {
       mediaUrls: mediaItems.map((item) => item.url),
       mediaType,
       draft: settings.draft === true,
+      privacyLevel: settings.privacy_level,
     },
   };
 }

@@ -6,8 +6,12 @@ function storeAt(start: number) {
   return { clock, store: new PublishStore(() => clock.now) };
 }
 
-const video = (overrides: Partial<Omit<PublishRecord, 'publishId' | 'createdAt'>> = {}) => ({
+const video = (overrides: Partial<Omit<PublishRecord, 'publishId' | 'createdAt' | 'submittedAtMs' | 'videoId'>> = {}) => ({
   accountId: 'acct_1',
+  username: 'user_1',
+  caption: 'Sandbox video #fyp',
+  privacyLevel: 'PUBLIC_TO_EVERYONE' as const,
+  day: 0,
   mediaType: 'video' as const,
   draft: false,
   failReason: null,
@@ -30,7 +34,7 @@ describe('PublishStore.statusOf', () => {
     clock.now += 1;
     const done = store.statusOf(record);
     expect(done.status).toBe('PUBLISH_COMPLETE');
-    expect(done.public_post_url).toMatch(/^https:\/\/www\.tiktok\.com\/@acct_1\/video\/\d{19}$/);
+    expect(done.public_post_url).toMatch(/^https:\/\/www\.tiktok\.com\/@user_1\/video\/\d{19}$/);
     expect(store.statusOf(record)).toEqual(done);
   });
 

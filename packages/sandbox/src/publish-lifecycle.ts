@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KEYS, numericId, permute, seedFromText } from './ids';
+import type { PublishedVideo } from './data';
+import type { PrivacyLevel } from './posting-validation';
 
 export type MediaType = 'video' | 'photo';
 
@@ -8,10 +10,20 @@ export type PublishStatus = 'PROCESSING_UPLOAD' | 'PROCESSING_DOWNLOAD' | 'PUBLI
 export interface PublishRecord {
   publishId: string;
   accountId: string;
+  /** The provider username at post time: the `@U` of its public URL and whose feed it joins. */
+  username: string;
+  /** What its feed entry says: the post's `content`, or the photo title when there is none. */
+  caption: string;
+  privacyLevel: PrivacyLevel;
+  /** Sandbox day of the post; its video's stats count from here. */
+  day: number;
   mediaType: MediaType;
   draft: boolean;
   failReason: string | null;
   createdAt: number;
+  /** Wall-clock ms of the post, unique within the store so feed cursors never tie. */
+  submittedAtMs: number;
+  videoId: string;
   /** Captured at post time so reconfiguring later does not move a publish backwards in its lifecycle. */
   durationMs: number;
   sizeBytes: number;
@@ -56,20 +68,66 @@ export const FAIL_REASON = 'file_format_check_failed';
  */
 export class PublishStore {
   private readonly records = new Map<string, PublishRecord>();
+  private readonly byVideoId = new Map<string, PublishRecord>();
   private readonly instance = String(Math.floor(Math.random() * 900_000) + 100_000);
   private counter = 0;
+  private lastSubmittedAtMs = 0;
 
-  constructor(private readonly now: () => number) {}
+  /**
+   * @param now monotonic ms, which drives the lifecycle
+   * @param clock wall-clock ms, which only dates the published video (`createTime`)
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
-  create(input: Omit<PublishRecord, 'publishId' | 'createdAt'>): PublishRecord {
+  create(input: Omit<PublishRecord, 'publishId' | 'createdAt' | 'submittedAtMs' | 'videoId'>): PublishRecord {
     this.counter++;
+    const publishId = `v_pub_url~v2.${this.instance}${String(this.counter).padStart(9, '0')}`;
+    this.lastSubmittedAtMs = Math.max(Math.floor(this.clock()), this.lastSubmittedAtMs + 1);
     const record: PublishRecord = {
       ...input,
-      publishId: `v_pub_url~v2.${this.instance}${String(this.counter).padStart(9, '0')}`,
+      publishId,
       createdAt: this.now(),
+      submittedAtMs: this.lastSubmittedAtMs,
+      videoId: numericId(7, permute(seedFromText(publishId), KEYS.post)),
     };
     this.records.set(record.publishId, record);
+    this.byVideoId.set(record.videoId, record);
     return record;
+  }
+
+  /** Completed, public publishes to `username`, newest first: what its `/public/posts` feed shows. */
+  publicVideosOf(username: string): PublishedVideo[] {
+    const videos: PublishedVideo[] = [];
+    for (const record of this.records.values()) {
+      if (record.username === username && this.isPublicVideo(record)) videos.push(this.videoOf(record));
+    }
+    return videos.sort((a, b) => b.createTimeMs - a.createTimeMs);
+  }
+
+  /** A completed publish by its video id, with whether anyone but its author may see it. */
+  findVideo(videoId: string): { record: PublishRecord; video: PublishedVideo; isPublic: boolean } | null {
+    const record = this.byVideoId.get(videoId);
+    if (record === undefined || this.statusOf(record).status !== 'PUBLISH_COMPLETE') return null;
+    return { record, video: this.videoOf(record), isPublic: record.privacyLevel === 'PUBLIC_TO_EVERYONE' };
+  }
+
+  /** Whether the sandbox ever accepted a post for this username (its profile then exists on TikAPI). */
+  hasUsername(username: string): boolean {
+    for (const record of this.records.values()) if (record.username === username) return true;
+    return false;
+  }
+
+  private isPublicVideo(record: PublishRecord): boolean {
+    return record.privacyLevel === 'PUBLIC_TO_EVERYONE' && this.statusOf(record).status === 'PUBLISH_COMPLETE';
+  }
+
+  private videoOf(record: PublishRecord): PublishedVideo {
+    // The status turns final after two thirds of the duration; that moment is the publish time.
+    const createTimeMs = record.submittedAtMs + Math.ceil((2 * record.durationMs) / 3);
+    return { videoId: record.videoId, desc: record.caption, createTimeMs, createTime: Math.floor(createTimeMs / 1000), day: record.day };
   }
 
   /** Null when the id is unknown or belongs to another account: both look like 404 to the caller. */
@@ -81,6 +139,7 @@ export class PublishStore {
   /** Clears publishes but keeps the counter, so ids handed out before a reset are never reused. */
   clear(): void {
     this.records.clear();
+    this.byVideoId.clear();
   }
 
   statusOf(record: PublishRecord): PublishStatusView {
@@ -94,12 +153,11 @@ export class PublishStore {
     if (elapsed < 2 * third) return { ...base, status: 'PROCESSING_DOWNLOAD', uploaded_bytes: record.sizeBytes };
     if (record.failReason !== null) return { ...base, status: 'FAILED', fail_reason: record.failReason };
     if (record.draft) return { ...base, status: 'SEND_TO_USER_INBOX', uploaded_bytes: record.sizeBytes };
-    const videoId = numericId(7, permute(seedFromText(record.publishId), KEYS.post));
     return {
       ...base,
       status: 'PUBLISH_COMPLETE',
       uploaded_bytes: record.sizeBytes,
-      public_post_url: `https://www.tiktok.com/@${encodeURIComponent(record.accountId)}/video/${videoId}`,
+      public_post_url: `https://www.tiktok.com/@${encodeURIComponent(record.username)}/video/${record.videoId}`,
     };
   }
 }

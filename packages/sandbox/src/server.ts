@@ -15,6 +15,8 @@ export interface BuildSandboxOptions {
   seed?: number;
   /** Monotonic milliseconds for publish lifecycles, QR expiry and rate windows. Default `performance.now`. */
   now?: () => number;
+  /** Wall-clock ms that dates published videos (`createTime` on `/public/posts`). Default `Date.now`. */
+  clock?: () => number;
 }
 
 export interface BuiltSandbox {
@@ -24,7 +26,7 @@ export interface BuiltSandbox {
 
 /** The Fastify app with both fake upstreams and the admin API, not yet listening. */
 export function buildSandbox(options: BuildSandboxOptions = {}): BuiltSandbox {
-  const state = new SandboxState({ config: resolveConfig(DEFAULT_CONFIG, options.config ?? {}), seed: options.seed, now: options.now });
+  const state = new SandboxState({ config: resolveConfig(DEFAULT_CONFIG, options.config ?? {}), seed: options.seed, now: options.now, clock: options.clock });
   // Widened to Fastify's logger interface so the app keeps the default instance type.
   const logger: FastifyBaseLogger | undefined = options.logger;
   const app: FastifyInstance = Fastify({

@@ -16,6 +16,8 @@ export interface SandboxStateOptions {
   seed?: number | undefined;
   /** Monotonic milliseconds; injectable so unit tests can move time by hand. */
   now?: (() => number) | undefined;
+  /** Wall-clock ms, which dates published videos (`createTime`). Default `Date.now`. */
+  clock?: (() => number) | undefined;
 }
 
 /** Everything mutable about one sandbox, so routes receive one object and `reset` has one place to look. */
@@ -44,7 +46,7 @@ export class SandboxState {
     this.random = seededRandom(this.seed);
     this.quota = new QuotaBuckets(this.now);
     this.accountLimits = new AccountLimiter(this.now);
-    this.publishes = new PublishStore(this.now);
+    this.publishes = new PublishStore(this.now, options.clock ?? Date.now);
     this.qrLogins = new QrLogins(this.now);
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeFollowerCursor, decodeHashtagCursor } from './cursors';
+import { decodeFollowerCursor, decodeHashtagCursor, decodePostsCursor } from './cursors';
 
 /** TikAPI caps every list endpoint at 30 items per request. */
 export const MAX_PAGE_SIZE = 30;
@@ -16,8 +16,8 @@ const count = z
 const nextCursor = z
   .string({ error: 'A valid nextCursor is required.' })
   .transform((value, ctx) => {
-    const offset = decodeFollowerCursor(value);
-    if (offset !== null) return offset;
+    const slot = decodeFollowerCursor(value);
+    if (slot !== null) return slot;
     ctx.addIssue({ code: 'custom', message: 'A valid nextCursor is required.' });
     return z.NEVER;
   })
@@ -33,6 +33,16 @@ const hashtagCursor = z
   })
   .default(0);
 
+const postsCursor = z
+  .string({ error: 'A valid cursor is required.' })
+  .transform((value, ctx) => {
+    const key = decodePostsCursor(value);
+    if (key !== null) return key;
+    ctx.addIssue({ code: 'custom', message: 'A valid cursor is required.' });
+    return z.NEVER;
+  })
+  .optional();
+
 const secUid = z.string({ error: 'A valid TikTok secUid is required.' });
 
 export const checkQuery = z.object({ username: z.string({ error: 'A valid TikTok username is required.' }) });
@@ -47,6 +57,11 @@ export const hashtagQuery = z.object({
   count,
   cursor: hashtagCursor,
 });
+
+/** `cursor` absent or "0" starts from the newest post, as upstream. */
+export const postsQuery = z.object({ secUid, count, cursor: postsCursor });
+
+export const videoQuery = z.object({ id: z.string({ error: 'A valid video id is required.' }) });
 
 export type QueryResult<T> = { ok: true; data: T } | { ok: false; fields: Record<string, string> };
 

@@ -43,6 +43,9 @@ export const TIKTOK_ERROR_MESSAGES: ReadonlyMap<number, string> = new Map([
 
 export const USER_NOT_FOUND = 10202;
 export const HASHTAG_NOT_FOUND = 10205;
+export const VIDEO_NOT_FOUND = 10204;
+/** What TikAPI answers for a video only its author (or friends) may see. */
+export const VIDEO_PRIVATE = 10216;
 
 /** `err_10000` → 10000 when the code is in the table; anything else is not a magic error name. */
 export function magicErrorCode(name: string): number | null {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/index';
+import { encodeLegacyFollowerCursor } from '../src/cursors';
 import { API_KEY, client, pageAll, query, secUidOf, type Api } from './helpers';
 import type { FollowersResponse, TikapiError } from './wire';
 
@@ -34,7 +35,7 @@ describe('GET /public/followers', () => {
     const all = (await pageAll(api, '/public/followers', { secUid, count: 30 })).flatMap((page) => page.userList);
     const firstPage = await api.get<FollowersResponse>(`/public/followers?${query({ secUid, count: 30 })}`);
     const saved = firstPage.body.nextCursor;
-    expect(saved).not.toMatch(/^\d+$/);
+    expect(saved).toBe(30);
 
     const rest = (await pageAll(api, '/public/followers', { secUid, count: 30, nextCursor: saved })).flatMap((page) => page.userList);
     expect(rest.map((entry) => entry.user.id)).toEqual(all.slice(30).map((entry) => entry.user.id));
@@ -48,12 +49,28 @@ describe('GET /public/followers', () => {
     expect(ids.size).toBe(20000);
   });
 
+  it('sends nextCursor as a number, and 0 on the last page so the SDK stops asking', async () => {
+    const secUid = await secUidOf(api, 'user_95');
+    const pages = await pageAll(api, '/public/followers', { secUid, count: 30 });
+    expect(pages.map((page) => page.nextCursor)).toEqual([30, 60, 90, 0]);
+    expect(pages.map((page) => page.hasMore)).toEqual([true, true, true, false]);
+  });
+
+  it('still accepts the old base64 cursor, as a crawl checkpointed before the switch holds it', async () => {
+    const secUid = await secUidOf(api, 'user_95');
+    const numeric = await api.get<FollowersResponse>(`/public/followers?${query({ secUid, nextCursor: 60 })}`);
+    const legacy = await api.get<FollowersResponse>(`/public/followers?${query({ secUid, nextCursor: encodeLegacyFollowerCursor(60) })}`);
+    expect(legacy.status).toBe(200);
+    expect(legacy.body).toEqual(numeric.body);
+    expect(numeric.body.userList).toHaveLength(30);
+  });
+
   it('answers a page past the end with an empty list and hasMore false', async () => {
     const secUid = await secUidOf(api, 'user_5');
     const last = await api.get<FollowersResponse>(`/public/followers?${query({ secUid })}`);
     expect(last.body.userList).toHaveLength(5);
     expect(last.body.hasMore).toBe(false);
-    const beyond = await api.get<FollowersResponse>(`/public/followers?${query({ secUid, nextCursor: last.body.nextCursor })}`);
+    const beyond = await api.get<FollowersResponse>(`/public/followers?${query({ secUid, nextCursor: 5 })}`);
     expect(beyond.status).toBe(200);
     expect(beyond.body.userList).toEqual([]);
     expect(beyond.body.hasMore).toBe(false);
@@ -67,9 +84,9 @@ describe('GET /public/followers', () => {
     expect(Object.keys(response.body.fields ?? {})).toEqual(['count']);
   });
 
-  it('rejects a cursor it did not issue with a 400 naming nextCursor', async () => {
+  it.each(['c2J4LWZjMTpY', '-30', '1.5', 'abc'])('rejects nextCursor=%s, which it never issued, with a 400 naming nextCursor', async (nextCursor) => {
     const secUid = await secUidOf(api, 'user_95');
-    const response = await api.get<TikapiError>(`/public/followers?${query({ secUid, nextCursor: '30' })}`);
+    const response = await api.get<TikapiError>(`/public/followers?${query({ secUid, nextCursor })}`);
     expect(response.status).toBe(400);
     expect(response.body.fields).toHaveProperty('nextCursor');
   });

@@ -53,7 +53,7 @@ export function query(params: Record<string, string | number | undefined>): stri
 export async function pageAll(
   api: Api,
   path: string,
-  params: { secUid?: string; count?: number; nextCursor?: string },
+  params: { secUid?: string; count?: number; nextCursor?: string | number },
   headers?: Record<string, string>,
 ): Promise<FollowersResponse[]> {
   const pages: FollowersResponse[] = [];

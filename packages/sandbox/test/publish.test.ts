@@ -50,7 +50,7 @@ describe('the publish lifecycle', () => {
     const final = await finalStatus('acct_1', publishId);
     expect(final.status).toBe('PUBLISH_COMPLETE');
     expect(final.publish_id).toBe(publishId);
-    expect(final.public_post_url).toMatch(/^https:\/\/www\.tiktok\.com\/@acct_1\/video\/\d{19}$/);
+    expect(final.public_post_url).toMatch(/^https:\/\/www\.tiktok\.com\/@user_1\/video\/\d{19}$/);
   });
 
   it('ends in SEND_TO_USER_INBOX for drafts', async () => {

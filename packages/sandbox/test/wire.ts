@@ -29,24 +29,41 @@ export interface FollowersResponse {
   status: 'success';
   statusCode: 0;
   userList: ListedUser[];
-  nextCursor: string;
+  /** A number, as current TikAPI sends it; 0 on the last page. */
+  nextCursor: number;
   hasMore: boolean;
   total: number;
+}
+
+export interface WireVideo {
+  id: string;
+  desc: string;
+  createTime: number;
+  author: { id: string; uniqueId: string; nickname: string; secUid: string };
+  stats: { diggCount: number; shareCount: number; commentCount: number; playCount: number };
+  music: { id: string; title: string };
 }
 
 export interface HashtagResponse {
   status: 'success';
   challengeInfo: { challenge: { id: string; title: string }; stats: { videoCount: number; viewCount: number } };
-  itemList: Array<{
-    id: string;
-    desc: string;
-    createTime: number;
-    author: { id: string; uniqueId: string; nickname: string; secUid: string };
-    stats: { diggCount: number; shareCount: number; commentCount: number; playCount: number };
-    music: { id: string; title: string };
-  }>;
+  itemList: WireVideo[];
   cursor: string;
   hasMore: boolean;
+}
+
+export interface PostsResponse {
+  status: 'success';
+  statusCode: 0;
+  itemList: WireVideo[];
+  cursor: string;
+  hasMore: boolean;
+}
+
+export interface VideoResponse {
+  status: 'success';
+  statusCode: 0;
+  itemInfo: { itemStruct: WireVideo };
 }
 
 export interface PostingError {
