@@ -121,6 +121,56 @@ export class SubscriptionRequired extends Permanent {
   }
 }
 
+/** The code a `NotFoundOnTikTok` carries, whichever TikTok statusCode it came from. */
+export const NOT_FOUND_ON_TIKTOK = 'not_found_on_tiktok';
+
+/** TikTok statusCodes that mean the entity is not there, per kind of entity looked up. */
+export const NOT_FOUND_CODES = {
+  user: ['10202'],
+  video: ['10204', '2054', '10241'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type TikTokEntity = keyof typeof NOT_FOUND_CODES;
+
+export interface NotFoundOnTikTokInit extends UpstreamErrorInit {
+  entity: TikTokEntity;
+  /** TikTok's own statusCode (e.g. "10202"), kept because `code` is the stable `not_found_on_tiktok`. */
+  tiktokCode: string | null;
+}
+
+/**
+ * The user or video does not exist on TikTok. Permanent like any 10202/10204, but its own class so
+ * a look-up can answer 404 `not_found_on_tiktok` (and cache the miss) instead of a generic upstream
+ * failure, without every caller knowing which statusCodes mean "not there".
+ */
+export class NotFoundOnTikTok extends Permanent {
+  override readonly name = 'NotFoundOnTikTok';
+  readonly entity: TikTokEntity;
+  readonly tiktokCode: string | null;
+
+  constructor(init: NotFoundOnTikTokInit) {
+    super({ ...init, code: NOT_FOUND_ON_TIKTOK });
+    this.entity = init.entity;
+    this.tiktokCode = init.tiktokCode;
+  }
+}
+
+/** `error` as a `NotFoundOnTikTok` when its statusCode means `entity` is missing; otherwise unchanged. */
+export function asNotFoundOnTikTok(error: Error, entity: TikTokEntity): Error {
+  if (!(error instanceof Permanent) || error instanceof NotFoundOnTikTok || error.code === undefined) return error;
+  if (!(NOT_FOUND_CODES[entity] as readonly string[]).includes(error.code)) return error;
+  return new NotFoundOnTikTok({
+    upstream: error.upstream,
+    endpoint: error.endpoint,
+    message: error.message,
+    ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+    body: error.body,
+    cause: error,
+    entity,
+    tiktokCode: error.code,
+  });
+}
+
 export class Ambiguous extends UpstreamError {
   override readonly name = 'Ambiguous';
   readonly kind = 'Ambiguous';

@@ -1,12 +1,17 @@
 import type { ZodType } from 'zod';
-import { classifyTikApiError, Permanent } from './errors';
+import { asNotFoundOnTikTok, classifyTikApiError, Permanent, toError, type TikTokEntity } from './errors';
 import { JsonHttpClient, type JsonResponse, type UpstreamClientOptions } from './http';
 import { apiKeyScope, type QuotaScope } from './scope';
 import {
   CheckUserResponse,
   FollowersResponse,
   HashtagResponse,
+  ProfileResponse,
+  UserPostsResponse,
+  VideoResponse,
   type FollowerItem,
+  type ProfileUser,
+  type TikTokVideo,
   type VideoItem,
 } from './tikapi-schemas';
 
@@ -22,6 +27,30 @@ export interface CheckUserResult {
   secUid: string;
   id: string;
   followerCount: number;
+  raw: unknown;
+}
+
+export interface Profile {
+  user: ProfileUser;
+  /** What list endpoints (followers, posts) take; the same as `user.secUid`. */
+  secUid: string;
+  /** Private accounts still answer `/public/check`, but their lists come back empty or refused. */
+  privateAccount: boolean;
+  stats: { followerCount: number; followingCount: number; heartCount: number; videoCount: number };
+  raw: unknown;
+}
+
+export interface VideoInfo {
+  video: TikTokVideo;
+  raw: unknown;
+}
+
+export interface UserPostsPage {
+  /** Newest first. */
+  items: TikTokVideo[];
+  /** The cursor that follows this page: checkpoint it together with the items. */
+  cursor: string | null;
+  hasMore: boolean;
   raw: unknown;
 }
 
@@ -67,13 +96,18 @@ interface IterateOptions {
   beforePage?: () => Promise<void>;
 }
 
+export type UserPostsQuery = PageOptions & { secUid: string };
+
 export type IterateFollowersQuery = Omit<PageOptions, 'cursor'> & IterateOptions & FollowersTarget;
 export type IterateHashtagQuery = Omit<PageOptions, 'cursor'> & IterateOptions & HashtagTarget;
+export type IterateUserPostsQuery = Omit<PageOptions, 'cursor'> & IterateOptions & { secUid: string };
 
 const CHECK = 'GET /public/check';
 const PUBLIC_FOLLOWERS = 'GET /public/followers';
 const USER_FOLLOWERS = 'GET /user/followers';
 const HASHTAG = 'GET /public/hashtag';
+const POSTS = 'GET /public/posts';
+const VIDEO = 'GET /public/video';
 
 /** Typed client for the TikAPI scraping endpoints pubcrawl uses. */
 export class TikApiClient {
@@ -97,13 +131,62 @@ export class TikApiClient {
     return { secUid: user.secUid, id: user.id, followerCount: stats.followerCount, raw };
   }
 
+  /**
+   * Profile, stats and privacy flag by username. A user TikTok does not have throws
+   * `NotFoundOnTikTok` (a `Permanent`), so a look-up can answer 404 without knowing statusCodes.
+   */
+  async checkProfile(username: string, options: { signal?: AbortSignal } = {}): Promise<Profile> {
+    const { data, raw } = await notFoundAs('user', this.#get(CHECK, '/public/check', { username }, {}, options.signal, ProfileResponse));
+    const { user, stats } = data.userInfo;
+    return {
+      user,
+      secUid: user.secUid,
+      privateAccount: user.privateAccount ?? false,
+      stats: {
+        followerCount: stats.followerCount,
+        followingCount: stats.followingCount,
+        // The schema refuses a body with neither, so 0 is never reached; it only satisfies the type.
+        heartCount: stats.heartCount ?? stats.heart ?? 0,
+        videoCount: stats.videoCount,
+      },
+      raw,
+    };
+  }
+
+  /** One video by id (`/public/video`); a video TikTok does not have throws `NotFoundOnTikTok`. */
+  async getVideo(videoId: string, options: { signal?: AbortSignal } = {}): Promise<VideoInfo> {
+    const { data, raw } = await notFoundAs('video', this.#get(VIDEO, '/public/video', { id: videoId }, {}, options.signal, VideoResponse));
+    return { video: data.itemInfo.itemStruct, raw };
+  }
+
+  /** One page of a user's posts, newest first (`/public/posts` by secUid). */
+  async userPostsPage(query: UserPostsQuery): Promise<UserPostsPage> {
+    const params = { secUid: query.secUid, count: pageSize(query.count), cursor: query.cursor };
+    const { data, raw } = await notFoundAs('user', this.#get(POSTS, '/public/posts', params, {}, query.signal, UserPostsResponse));
+    return { items: data.itemList ?? [], cursor: data.cursor || null, hasMore: data.hasMore ?? false, raw };
+  }
+
+  /** Pages through a user's posts until `hasMore` is false. */
+  async *iterateUserPosts(query: IterateUserPostsQuery): AsyncGenerator<UserPostsPage, void, undefined> {
+    const { startCursor, beforePage, ...rest } = query;
+    let cursor = startCursor;
+    for (;;) {
+      await beforePage?.();
+      const page = await this.userPostsPage({ ...rest, ...(cursor === undefined ? {} : { cursor }) });
+      yield page;
+      if (!page.hasMore || page.cursor === null) return;
+      assertAdvanced(POSTS, cursor, page.cursor);
+      cursor = page.cursor;
+    }
+  }
+
   async followersPage(query: FollowersQuery): Promise<FollowersPage> {
     const params = { secUid: query.secUid, count: pageSize(query.count), nextCursor: query.cursor };
     const { data, raw } =
       query.accountKey === undefined
         ? await this.#get(PUBLIC_FOLLOWERS, '/public/followers', params, {}, query.signal, FollowersResponse)
         : await this.#get(USER_FOLLOWERS, '/user/followers', params, { 'X-ACCOUNT-KEY': query.accountKey }, query.signal, FollowersResponse);
-    return { items: data.userList ?? [], nextCursor: data.nextCursor || null, hasMore: data.hasMore ?? false, raw };
+    return { items: data.userList ?? [], nextCursor: data.nextCursor, hasMore: data.hasMore ?? false, raw };
   }
 
   async hashtagPage(query: HashtagQuery): Promise<HashtagPage> {
@@ -187,6 +270,15 @@ export class TikApiClient {
           defaultRetryAfterMs: this.#defaultRetryAfterMs,
         }),
     );
+  }
+}
+
+/** Re-throws a TikAPI "doesn't exist" for `entity` as `NotFoundOnTikTok`; anything else unchanged. */
+async function notFoundAs<T>(entity: TikTokEntity, request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (caught) {
+    throw asNotFoundOnTikTok(toError(caught), entity);
   }
 }
 
