@@ -189,6 +189,7 @@ async function pipelinePhase(sandbox: SandboxProcess, variant: Record<string, st
         TIKAPI_REQUESTS_PER_SECOND: '100000',
         POSTING_REQUESTS_PER_SECOND: '100000',
         ACCOUNT_PUBLISH_PER_MINUTE: '100000',
+        ACCOUNT_DAILY_POSTS: '100000',
         ACCOUNT_STATUS_PER_MINUTE: '100000',
         PUBLISH_CONCURRENCY: String(CONCURRENCY),
         PUBLISH_STATUS_CONCURRENCY: String(CONCURRENCY),

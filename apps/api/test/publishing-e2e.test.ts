@@ -50,6 +50,7 @@ describe('publishing end to end: API, workers and sandbox, with an account whose
       TIKAPI_REQUESTS_PER_SECOND: '10000',
       POSTING_REQUESTS_PER_SECOND: '10000',
       ACCOUNT_PUBLISH_PER_MINUTE: '10000',
+      ACCOUNT_DAILY_POSTS: '10000',
       ACCOUNT_STATUS_PER_MINUTE: '10000',
       PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
       PUBLISH_STATUS_MAX_INTERVAL_MS: '500',

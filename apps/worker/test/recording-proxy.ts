@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 export interface ProxiedCall {
   method: string;
   path: string;
-  /** The posting accountId: from the JSON body of a publish, from the path of a status call. */
+  /** The posting accountId: from the JSON body of a publish, from the path of a status or creator-info call. */
   accountId: string | null;
   /** When the request reached the proxy (ms, this process's clock). */
   arrivedAt: number;
@@ -16,7 +16,7 @@ export interface ProxiedCall {
 }
 
 function accountOf(path: string, body: string): string | null {
-  const status = /^\/api\/content\/status\/([^/]+)\//.exec(path);
+  const status = /^\/api\/content\/(?:status|creator-info)\/([^/?]+)/.exec(path);
   if (status?.[1] !== undefined) return decodeURIComponent(status[1]);
   try {
     const parsed: unknown = JSON.parse(body);

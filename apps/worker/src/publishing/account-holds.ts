@@ -1,8 +1,9 @@
 import { accountSubmissionsSince, cachedCreatorInfo, storeCreatorInfo, toCachedCreatorInfo, type AccountRow, type CachedCreatorInfo, type PostRow, type PostWait } from '@pubcrawl/db';
 import { creatorSettingsMismatches, type CheckedPostSettings, type CreatorSettingsMismatch } from '@pubcrawl/domain';
 import { toError } from '@pubcrawl/errors';
-import { waitForQuota } from '@pubcrawl/tiktok';
+import { QuotaWait, RateLimited, waitForQuota } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
+import { publishRetryAfterMs } from './outcomes';
 
 export const DAY_MS = 24 * 60 * 60 * 1_000;
 
@@ -74,6 +75,14 @@ async function currentCreatorInfo(context: WorkerContext, account: AccountRow): 
     await storeCreatorInfo(context.db.db, account.id, reduced, new Date());
     return reduced;
   } catch (caught) {
+    if (caught instanceof RateLimited) {
+      // The whole fleet must hold off as the provider said, or the next post's read is one more 429.
+      // Whole seconds, as for a publish: Retry-After is the coarser promise and must be honoured too.
+      const scope = caught.scope ?? context.posting.quotaScope;
+      const waitMs = publishRetryAfterMs(caught);
+      await context.limiter.block(scope, waitMs);
+      throw new QuotaWait(Date.now() + waitMs, scope, waitMs);
+    }
     context.logger.warn({ err: toError(caught), accountId: account.id }, 'could not re-read creator_info before publishing; using the last answer');
     return cached?.info ?? null;
   }
