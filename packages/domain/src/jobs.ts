@@ -14,6 +14,8 @@ export const QUEUE_NAMES = {
   crawlHashtag: 'crawl-hashtag',
   webhooks: 'webhooks',
   accountLinks: 'account-links',
+  crawlProfiles: 'crawl-profiles',
+  insights: 'insights',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export const ALL_QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUE_NAMES);
@@ -37,6 +39,16 @@ export type PublishStatusJob = z.infer<typeof publishStatusJobSchema>;
 export type CrawlJob = z.infer<typeof crawlJobSchema>;
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
 export type AccountLinkJob = z.infer<typeof accountLinkJobSchema>;
+
+/**
+ * Work that follows a post after it is out: a stats snapshot at one of POST_METRICS_SCHEDULE's
+ * offsets, or an unconfirmed post checked against the account's public feed.
+ */
+export const insightsJobSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('post_metrics'), postId: z.uuid(), offset: z.string().min(1).max(16) }),
+  z.object({ kind: z.literal('verify_unconfirmed'), postId: z.uuid(), generation }),
+]);
+export type InsightsJob = z.infer<typeof insightsJobSchema>;
 
 export interface JobDefinition<Schema extends z.ZodType> {
   queue: QueueName;
@@ -73,6 +85,8 @@ export const JOB_CATALOG = {
   },
   [QUEUE_NAMES.crawlHashtag]: { queue: 'crawl-hashtag', payload: crawlJobSchema, attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
   [QUEUE_NAMES.webhooks]: { queue: 'webhooks', payload: webhookJobSchema, attempts: 12, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
+  [QUEUE_NAMES.crawlProfiles]: { queue: 'crawl-profiles', payload: crawlJobSchema, attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 5_000 },
+  [QUEUE_NAMES.insights]: { queue: 'insights', payload: insightsJobSchema, attempts: 8, backoffMs: 5_000, keepCompleted: 1_000, keepFailed: 5_000 },
   [QUEUE_NAMES.accountLinks]: { queue: 'account-links', payload: accountLinkJobSchema, attempts: 10, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 1_000 },
 } as const satisfies Record<QueueName, JobDefinition<z.ZodType>>;
 

@@ -63,7 +63,8 @@ export type PostWaitReason = (typeof POST_WAIT_REASONS)[number];
 export const ACCOUNT_LINK_STATUSES = ['new', 'scanned', 'confirmed', 'expired', 'utilised'] as const;
 export type AccountLinkStatus = (typeof ACCOUNT_LINK_STATUSES)[number];
 
-export const CRAWL_KINDS = ['followers', 'hashtag'] as const;
+/** `profile` records one stats snapshot of a user; `user_posts` pages a user's videos (by secUid). */
+export const CRAWL_KINDS = ['followers', 'hashtag', 'profile', 'user_posts'] as const;
 export type CrawlKind = (typeof CRAWL_KINDS)[number];
 
 export const CRAWL_STATUSES = ['queued', 'running', 'completed', 'failed', 'reauth_required', 'cancelled'] as const;

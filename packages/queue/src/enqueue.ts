@@ -63,8 +63,19 @@ export async function enqueuePublishStatuses(queues: Queues, polls: ReadonlyArra
   );
 }
 
-export function crawlQueueName(kind: CrawlKind): typeof QUEUE_NAMES.crawlFollowers | typeof QUEUE_NAMES.crawlHashtag {
-  return kind === 'followers' ? QUEUE_NAMES.crawlFollowers : QUEUE_NAMES.crawlHashtag;
+export type CrawlQueueName = typeof QUEUE_NAMES.crawlFollowers | typeof QUEUE_NAMES.crawlHashtag | typeof QUEUE_NAMES.crawlProfiles;
+
+/** Profiles and a user's posts share a queue: both are small per run, unlike a follower list. */
+export function crawlQueueName(kind: CrawlKind): CrawlQueueName {
+  switch (kind) {
+    case 'followers':
+      return QUEUE_NAMES.crawlFollowers;
+    case 'hashtag':
+      return QUEUE_NAMES.crawlHashtag;
+    case 'profile':
+    case 'user_posts':
+      return QUEUE_NAMES.crawlProfiles;
+  }
 }
 
 /** Job id `crawl-<id>-g<generation>-p<pages>`: the checkpoint's page count names the segment. */
@@ -88,4 +99,18 @@ export async function enqueueWebhook(queues: Queues, deliveryId: string): Promis
 
 export async function enqueueAccountLinkPoll(queues: Queues, linkId: string, delayMs: number): Promise<void> {
   await queues[QUEUE_NAMES.accountLinks].add(QUEUE_NAMES.accountLinks, { linkId }, { jobId: jobIds.accountLink(linkId), delay: Math.max(0, delayMs) });
+}
+
+/** A post's snapshot at one offset of POST_METRICS_SCHEDULE; the id makes a re-enqueue harmless. */
+export async function enqueuePostMetrics(queues: Queues, postId: string, offset: string, delayMs: number): Promise<void> {
+  await queues[QUEUE_NAMES.insights].add(QUEUE_NAMES.insights, { kind: 'post_metrics', postId, offset }, { jobId: jobIds.postMetrics(postId, offset), delay: Math.max(0, delayMs) });
+}
+
+/** Checks an unconfirmed post against the account's public feed until UNCONFIRMED_VERIFY_WINDOW_MS ends. */
+export async function enqueueUnconfirmedCheck(queues: Queues, post: { id: string; generation: number }, delayMs: number): Promise<void> {
+  await queues[QUEUE_NAMES.insights].add(
+    QUEUE_NAMES.insights,
+    { kind: 'verify_unconfirmed', postId: post.id, generation: post.generation },
+    { jobId: jobIds.verifyUnconfirmed(post.id, post.generation), delay: Math.max(0, delayMs) },
+  );
 }

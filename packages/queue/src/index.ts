@@ -8,6 +8,6 @@ export {
 } from './connection';
 export { closeQueues, createQueues, defaultJobOptions, type QueueSetOptions, type Queues } from './queues';
 export { jobIds } from './job-ids';
-export { enqueueAccountLinkPoll, crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishes, enqueuePublishStatus, enqueuePublishStatuses, enqueueWebhook, PUBLISH_WAKE_AHEAD_MS } from './enqueue';
+export { enqueueAccountLinkPoll, enqueuePostMetrics, enqueueUnconfirmedCheck, type CrawlQueueName, crawlJobId, crawlQueueName, enqueueCrawl, enqueuePublish, enqueuePublishes, enqueuePublishStatus, enqueuePublishStatuses, enqueueWebhook, PUBLISH_WAKE_AHEAD_MS } from './enqueue';
 export { FIELD_SEPARATOR, JOB_DURATION_BUCKETS_SECONDS, MetricsRecorder, metricKeys } from './metrics';
 export { probeRedis } from './preflight';

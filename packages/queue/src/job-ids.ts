@@ -11,4 +11,6 @@ export const jobIds = {
   webhook: (deliveryId: string) => `webhook-${deliveryId}`,
   /** One poll chain per QR link attempt: the job reschedules itself until the link is final. */
   accountLink: (linkId: string) => `link-${linkId}`,
+  postMetrics: (postId: string, offset: string) => `metrics-${postId}-${offset}`,
+  verifyUnconfirmed: (postId: string, generation: number) => `verify-${postId}-${generation}`,
 };

@@ -37,6 +37,8 @@ export function createQueues(options: QueueSetOptions): Queues {
     [QUEUE_NAMES.crawlHashtag]: make(QUEUE_NAMES.crawlHashtag),
     [QUEUE_NAMES.webhooks]: make(QUEUE_NAMES.webhooks),
     [QUEUE_NAMES.accountLinks]: make(QUEUE_NAMES.accountLinks),
+    [QUEUE_NAMES.crawlProfiles]: make(QUEUE_NAMES.crawlProfiles),
+    [QUEUE_NAMES.insights]: make(QUEUE_NAMES.insights),
   };
 }
 

@@ -108,6 +108,8 @@ export const tiktokVideos = pgTable(
     description: text('description'),
     postedAt: timestampTz('posted_at'),
     raw: jsonb('raw').notNull(),
+    /** When the video information endpoint last answered for it (the look-up cache); null if only crawled. */
+    fetchedAt: timestampTz('fetched_at'),
     firstSeenAt: createdAt(),
     updatedAt: updatedAt(),
   },

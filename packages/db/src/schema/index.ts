@@ -4,3 +4,4 @@ export * from './posts';
 export * from './schedules';
 export * from './crawls';
 export * from './webhooks';
+export * from './insights';

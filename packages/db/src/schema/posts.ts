@@ -41,6 +41,8 @@ export const posts = pgTable(
     waiting: jsonb('waiting'),
     /** SHA-256 of what the audience sees (content, media, photo title); the duplicate guard's key. */
     contentHash: text('content_hash'),
+    /** TikTok's video id, read from the public URL once published: what the metric snapshots follow. */
+    videoId: text('video_id'),
     createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
