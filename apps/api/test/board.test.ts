@@ -32,7 +32,7 @@ describe('Bull Board', () => {
     const queues = await api.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: basic('admin', 'board-secret') } });
     expect(queues.statusCode).toBe(200);
     const names = queues.json<{ queues: Array<{ name: string }> }>().queues.map((queue) => queue.name).sort();
-    expect(names).toEqual(['crawl-followers', 'crawl-hashtag', 'publish', 'publish-status', 'webhooks']);
+    expect(names).toEqual(['account-links', 'crawl-followers', 'crawl-hashtag', 'crawl-profiles', 'insights', 'publish', 'publish-status', 'webhooks']);
   });
 
   it('is not mounted at all without BOARD_USERNAME and BOARD_PASSWORD', async () => {
