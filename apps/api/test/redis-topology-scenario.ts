@@ -26,22 +26,79 @@ export interface TopologyWorld {
   close(): Promise<void>;
 }
 
-/** API, sandbox, workers and reconcilers on `topology`; `close` undoes whatever was started, in reverse. */
+/**
+ * One teardown step: what it undoes, how long it may take, and how to drop its Redis connections
+ * should it take longer. Together the limits stay well inside the tests' 60 s teardown hook, so a
+ * step that hangs is named in the failure instead of the hook timing out.
+ */
+interface UndoStep {
+  name: string;
+  limitMs: number;
+  run(): Promise<void>;
+  force?(): void;
+}
+
+/** The workers: up to 5 s for connections to settle, the 5 s grace startApiWorkers gives, 5 s to hand jobs back, 5 s to close, then the context. */
+const WORKERS_STOP_LIMIT_MS = 25_000;
+const STEP_LIMIT_MS = 6_000;
+
+/** Runs `step`, at most its limit. Resolves to an overrun's description, or null. */
+async function runStep(step: UndoStep): Promise<string | null> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'overran'>((resolve) => {
+    timer = setTimeout(() => resolve('overran'), step.limitMs);
+  });
+  const done = step.run().then(
+    () => 'done' as const,
+    (caught: unknown) => {
+      console.error(`cleanup step ${step.name} failed`, caught);
+      return 'done' as const;
+    },
+  );
+  const outcome = await Promise.race([done, limit]);
+  clearTimeout(timer);
+  if (outcome === 'done') return null;
+  const overrun = `${step.name} did not finish within ${step.limitMs} ms`;
+  console.error(`cleanup: ${overrun}; dropping its Redis connections and going on (started ${Date.now() - started} ms ago)`);
+  step.force?.();
+  return overrun;
+}
+
+/**
+ * API, sandbox, workers and reconcilers on `topology`; `close` undoes whatever was started, in
+ * reverse, every step bounded. A step that overruns is forced and the rest still run; `close` then
+ * rejects naming it, so a hang fails the test in seconds and says where.
+ */
 export async function startTopologyWorld(topology: RedisTopology): Promise<TopologyWorld> {
-  const undo: Array<() => Promise<void>> = [];
+  const undo: UndoStep[] = [];
   const close = async () => {
-    for (const step of undo.splice(0).reverse()) await step().catch((caught: unknown) => console.error('cleanup step failed', caught));
+    const overruns: string[] = [];
+    for (const step of undo.splice(0).reverse()) {
+      const overrun = await runStep(step);
+      if (overrun !== null) overruns.push(overrun);
+    }
+    if (overruns.length > 0) throw new Error(`teardown overran: ${overruns.join('; ')}`);
   };
   try {
     const api = await startTestApi({ API_RATE_LIMIT_PER_MINUTE: '100000' }, { redis: topology });
-    undo.push(() => api.close());
+    undo.push({
+      name: 'api.close',
+      limitMs: STEP_LIMIT_MS,
+      run: () => api.close(),
+      force: () => {
+        api.redis.disconnect();
+        api.testRedis.client.disconnect();
+      },
+    });
     // A little latency per page keeps the crawl running long enough to be caught mid-way.
-    const sandbox = await testSandbox({ quotaPerSecond: 0, accountLimits: null, publishDurationMs: 300, latencyMs: 5 });
-    undo.push(() => sandbox.close());
+    const sandbox = await testSandbox({ quotaPerSecond: 0, accountLimits: null, publishDurationMs: 300, latencyMs: 20 });
+    undo.push({ name: 'sandbox.close', limitMs: STEP_LIMIT_MS, run: () => sandbox.close() });
     const workers = startApiWorkers(api, sandbox, ALL_QUEUE_NAMES, {
       TIKAPI_REQUESTS_PER_SECOND: '100000',
       POSTING_REQUESTS_PER_SECOND: '100000',
       ACCOUNT_PUBLISH_PER_MINUTE: '100000',
+      ACCOUNT_DAILY_POSTS: '100000',
       ACCOUNT_STATUS_PER_MINUTE: '100000',
       PUBLISH_STATUS_FIRST_INTERVAL_MS: '200',
       PUBLISH_STATUS_MAX_INTERVAL_MS: '500',
@@ -53,9 +110,9 @@ export async function startTopologyWorld(topology: RedisTopology): Promise<Topol
       // Teardown need not wait for jobs still running: the world is thrown away with its data.
       SHUTDOWN_GRACE_MS: '2000',
     });
-    undo.push(() => workers.stop());
+    undo.push({ name: 'workers.stop', limitMs: WORKERS_STOP_LIMIT_MS, run: () => workers.stop(), force: () => workers.context.redis.disconnect() });
     const reconcilers = startReconcilers(workers.context);
-    undo.push(() => reconcilers.close());
+    undo.push({ name: 'reconcilers.close', limitMs: STEP_LIMIT_MS, run: () => reconcilers.close() });
     return { api, sandbox, workers, reconcilers, close };
   } catch (caught) {
     await close();

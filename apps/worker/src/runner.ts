@@ -1,5 +1,5 @@
 import { childFor } from '@pubcrawl/logger';
-import { createRedisConnection, settleConnections } from '@pubcrawl/queue';
+import { createRedisConnection, settleConnections, type RedisConnection } from '@pubcrawl/queue';
 import { ALL_QUEUE_NAMES, JOB_CATALOG, QUEUE_NAMES, type JobPayload, type QueueName } from '@pubcrawl/domain';
 import { Ambiguous, Permanent, QuotaWait, RateLimited, SessionExpired } from '@pubcrawl/tiktok';
 import { DelayedError, UnrecoverableError, Worker, type Job, type Processor as BullProcessor } from 'bullmq';
@@ -84,6 +84,46 @@ export interface RunningWorkers {
   close(graceMs?: number): Promise<CloseOutcome>;
 }
 
+/**
+ * How long a shutdown gives each bounded step after the grace period: handing the held jobs back,
+ * and each worker's close. Neither waits for a job (the grace period did); both only wait on Redis.
+ */
+const CLOSE_STEP_LIMIT_MS = 5_000;
+
+/** Resolves true once `promise` settles, or false after `limitMs`. Never rejects. */
+async function settlesWithin(promise: Promise<unknown>, limitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), limitMs);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, limit]);
+  clearTimeout(timer);
+  return result;
+}
+
+/**
+ * Drops a closed worker's two connections: ours (BullMQ does not close a connection it was given)
+ * and the blocking duplicate BullMQ made of it. ioredis `disconnect()` returns at once.
+ *
+ * Not `worker.disconnect()`: that awaits an `end` event from each client, and under Redis Cluster
+ * the blocking client, already ended by `close()`, never emits another. ioredis's connection pool
+ * emits `drain` once per node that ends, so the second and third node's late `end` set the Cluster's
+ * status back from `end` to `close`; `disconnect()` on it then finds no node to drop and emits
+ * nothing, and the wait never returned (the Cluster test's teardown hung until the hook timeout).
+ */
+function dropConnections(worker: Worker, connection: RedisConnection): void {
+  connection.disconnect();
+  // Still initializing (Redis unreachable): BullMQ's close() has already dropped that client.
+  void worker.getBackend().blockingClient?.then(
+    (client) => client.disconnect(),
+    () => undefined,
+  );
+}
+
 /** A job this process holds, with the lock token that lets us move it. */
 interface HeldJob {
   job: Job;
@@ -136,6 +176,7 @@ function withPublishPriority(queue: QueueName, run: BullProcessor, pressure: Pub
 export function startWorkers(context: WorkerContext, queues: readonly QueueName[] = ALL_QUEUE_NAMES): RunningWorkers {
   const held = new Set<HeldJob>();
   const pressure = new PublishPressure(context.env.PUBLISH_CONCURRENCY, context.env.PUBLISH_STATUS_YIELD_MS);
+  const connections = new Map<Worker, RedisConnection>();
   const workers = queues.map((queue) => {
     const run = withPublishPriority(queue, bullProcessorFor(context, queue), pressure);
     const processor: BullProcessor = async (job, token, signal) => {
@@ -148,9 +189,10 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
         if (entry !== null) held.delete(entry);
       }
     };
+    // Blocking commands need a connection of their own per worker.
+    const connection = createRedisConnection(context.redisTopology, { connectionName: `pubcrawl-worker-${queue}` });
     const worker = new Worker(queue, processor, {
-      // Blocking commands need a connection of their own per worker.
-      connection: createRedisConnection(context.redisTopology, { connectionName: `pubcrawl-worker-${queue}` }),
+      connection,
       prefix: context.env.QUEUE_PREFIX,
       concurrency: concurrencyFor(context, queue),
       lockDuration: context.env.JOB_LOCK_DURATION_MS,
@@ -170,6 +212,7 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
     worker.on('error', (error) => {
       context.logger.error({ err: error, queue }, 'worker error');
     });
+    connections.set(worker, connection);
     return worker;
   });
 
@@ -181,17 +224,25 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
       // pause(), not close(): BullMQ's close() memoises its first call, so a close(true) after a
       // graceful close() would only wait on that one again and never force anything.
       let timer: NodeJS.Timeout | undefined;
-      const drained = Promise.all(workers.map((worker) => worker.pause())).then(() => 'drained' as const);
       const expired = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), graceMs);
       });
+      // A pause that fails (its blocking connection would not reconnect) says nothing about the
+      // jobs: wait out the grace period and hand back whatever is still held then.
+      const drained = Promise.all(workers.map((worker) => worker.pause())).then(
+        () => 'drained' as const,
+        async (e: unknown) => {
+          context.logger.warn({ err: toError(e) }, 'pausing the workers failed; waiting out the grace period');
+          return expired;
+        },
+      );
       const outcome = await Promise.race([drained, expired]);
       clearTimeout(timer);
       if (outcome === 'expired') {
         context.logger.warn({ graceMs, jobs: held.size }, 'active jobs did not finish in time; handing them back to the queue');
         // Processors are written to be re-run from their checkpoints, and this process is about to
         // exit, so the abandoned run cannot race the next one for long.
-        await Promise.all(
+        const handedBack = Promise.all(
           [...held].map(async ({ job, token }) => {
             try {
               await job.moveToWait(token);
@@ -201,10 +252,25 @@ export function startWorkers(context: WorkerContext, queues: readonly QueueName[
             }
           }),
         );
+        // A Redis that does not answer must not keep the process up: stalled-job recovery finds
+        // whatever was not handed back once its lock expires.
+        if (!(await settlesWithin(handedBack, CLOSE_STEP_LIMIT_MS))) {
+          context.logger.warn({ limitMs: CLOSE_STEP_LIMIT_MS }, 'handing jobs back did not finish in time; leaving them to stalled-job recovery');
+        }
         held.clear();
       }
-      await Promise.all(workers.map((worker) => worker.close(outcome === 'expired')));
-      await Promise.all(workers.map((worker) => worker.disconnect().catch(() => undefined)));
+      await Promise.all(
+        workers.map(async (worker) => {
+          const closed = worker.close(outcome === 'expired').catch((e: unknown) => {
+            context.logger.warn({ err: toError(e), queue: worker.name }, 'worker close failed; dropping its connections');
+          });
+          if (!(await settlesWithin(closed, CLOSE_STEP_LIMIT_MS))) {
+            context.logger.warn({ queue: worker.name, limitMs: CLOSE_STEP_LIMIT_MS }, 'worker did not close in time; dropping its connections');
+          }
+          const connection = connections.get(worker);
+          if (connection !== undefined) dropConnections(worker, connection);
+        }),
+      );
       return outcome === 'expired' ? 'handed_back' : 'drained';
     },
   };
