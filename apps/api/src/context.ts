@@ -3,6 +3,7 @@ import type { Logger } from '@pubcrawl/logger';
 import type { Queues, RedisConnection } from '@pubcrawl/queue';
 import type { PostingClient } from '@pubcrawl/tiktok';
 import type { ApiEnv } from './env';
+import type { ApiTikApi } from './tikapi';
 
 /** Everything a route needs, built once in main.ts (or by a test) and handed to buildServer. */
 export interface ApiContext {
@@ -14,4 +15,6 @@ export interface ApiContext {
   queues: Queues;
   /** The posting API, for account linking, sync and creator_info; the worker has its own clients. */
   posting: PostingClient;
+  /** TikAPI for the cached look-ups, with the fleet-wide quota. */
+  tikapi: ApiTikApi;
 }

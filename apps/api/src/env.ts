@@ -51,6 +51,12 @@ export const apiEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExtend(a
    * operator's action causes, such as resolving an unconfirmed post.
    */
   WEBHOOK_URL: z.url().optional(),
+  /** A stored profile younger than this answers GET /v1/profiles/:username without an upstream call. */
+  PROFILE_MAX_AGE_S: z.coerce.number().int().min(0).default(86_400),
+  /** The same, for GET /v1/videos/:videoId. */
+  VIDEO_MAX_AGE_S: z.coerce.number().int().min(0).default(3_600),
+  /** The TikAPI key's pace, shared fleet-wide with the workers' crawls (the same Redis bucket). */
+  TIKAPI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
   /** Largest accepted request body; posts are small JSON, so a large body is an attack or a bug. */
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
 })

@@ -24,7 +24,10 @@ const POSTGRES_VALUE_ERRORS = new Set(['22021', '22P05', '22003', '22008', '22P0
 export function registerErrorHandling(app: App): void {
   app.setErrorHandler((caught: unknown, request, reply) => {
     const error = asFastifyError(caught);
-    if (error instanceof ApiError) return reply.status(error.statusCode).send(error.toEnvelope());
+    if (error instanceof ApiError) {
+      if (error.retryAfterS !== undefined) void reply.header('retry-after', String(error.retryAfterS));
+      return reply.status(error.statusCode).send(error.toEnvelope());
+    }
 
     if (hasZodFastifySchemaValidationErrors(error)) {
       const fields: Record<string, string> = {};

@@ -3,7 +3,7 @@
  * API's style (invalid_input, json_error, not_authenticated, not_found, conflict, rate_limited,
  * server_error).
  */
-export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'rate_limited' | 'server_error' | 'not_ready' | 'subscription_required' | 'duplicate_content' | 'upstream_unavailable';
+export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'rate_limited' | 'server_error' | 'not_ready' | 'subscription_required' | 'duplicate_content' | 'upstream_unavailable' | 'not_found_on_tiktok';
 
 export interface ErrorEnvelope {
   error: { code: ApiErrorCode; message: string; fields?: Record<string, string> };
@@ -15,6 +15,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly fields?: Record<string, string>,
+    /** Seconds for a Retry-After header (a 503 while the upstream quota refills). */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'ApiError';

@@ -4,6 +4,7 @@ import { createLogger, exitOnSignal } from '@pubcrawl/logger';
 import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, probeRedis } from '@pubcrawl/queue';
 import { apiEnvSchema, apiEnvSource } from './env';
 import { createApiPostingClient } from './posting';
+import { createApiTikApi } from './tikapi';
 import { buildServer } from './server';
 
 const env = loadEnv(apiEnvSchema, apiEnvSource);
@@ -19,12 +20,14 @@ const db = createDb(env.DATABASE_URL, { applicationName: 'pubcrawl-api' });
 const redis = createRedisConnection(topology, { connectionName: 'pubcrawl-api' });
 const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 const posting = createApiPostingClient(env);
-const app = await buildServer({ env, logger, db, redis, queues, posting });
+const tikapi = createApiTikApi(env, redis);
+const app = await buildServer({ env, logger, db, redis, queues, posting, tikapi });
 
 exitOnSignal(logger, async (signal) => {
   logger.info({ signal }, 'shutting down');
   await app.close();
   await posting.close();
+  await tikapi.close();
   await closeQueues(queues);
   await closeRedisConnection(redis);
   await db.close();

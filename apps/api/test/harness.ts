@@ -11,6 +11,7 @@ import type { ApiContext } from '../src/context';
 import { apiEnvSchema, type ApiEnv } from '../src/env';
 import { buildServer } from '../src/server';
 import { createApiPostingClient } from '../src/posting';
+import { createApiTikApi } from '../src/tikapi';
 
 export const TEST_API_KEY = 'test-key-0123456789';
 
@@ -57,7 +58,8 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
   // answers would see it rejected, unhandled, as "Connection is closed".
   await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
   const posting = createApiPostingClient(env);
-  const context: ApiContext = { env, logger, db, redis, queues, posting };
+  const tikapi = createApiTikApi(env, redis);
+  const context: ApiContext = { env, logger, db, redis, queues, posting, tikapi };
   const app = await buildServer(context);
   await app.ready();
   return {
@@ -74,6 +76,7 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
     async close() {
       await app.close();
       await posting.close();
+      await tikapi.close();
       await closeQueues(queues);
       redis.disconnect();
       await db.close();

@@ -21,9 +21,17 @@ export interface OperatorWorldOptions {
 
 export async function startOperatorWorld(options: OperatorWorldOptions = {}): Promise<OperatorWorld> {
   const sandbox = await testSandbox({ quotaPerSecond: 0, accountLimits: null, publishDurationMs: 200, ...options.sandbox });
-  const api = await startTestApi({ POSTING_BASE_URL: sandbox.url, POSTING_API_KEY: 'test-posting-key', ACCOUNT_LINK_POLL_MS: '100', ...options.api });
+  const api = await startTestApi({
+    POSTING_BASE_URL: sandbox.url,
+    POSTING_API_KEY: 'test-posting-key',
+    TIKAPI_BASE_URL: sandbox.url,
+    TIKAPI_API_KEY: 'test-tikapi-key',
+    ACCOUNT_LINK_POLL_MS: '100',
+    ...options.api,
+  });
   const workers = startApiWorkers(api, sandbox, ALL_QUEUE_NAMES, {
     POSTING_REQUESTS_PER_SECOND: '10000',
+    TIKAPI_REQUESTS_PER_SECOND: '10000',
     ACCOUNT_PUBLISH_PER_MINUTE: '10000',
     ACCOUNT_STATUS_PER_MINUTE: '10000',
     PUBLISH_STATUS_FIRST_INTERVAL_MS: '100',

@@ -43,7 +43,24 @@ export const createHashtagCrawlSchema = z
   })
   .strict();
 
-export const createCrawlBodySchema = z.discriminatedUnion('kind', [createFollowersCrawlSchema, createHashtagCrawlSchema]);
+/** One stats snapshot of a profile (followers, following, likes, videos) per run; schedule it to build a history. */
+export const createProfileCrawlSchema = z
+  .object({
+    kind: z.literal('profile'),
+    target: z.object({ username: z.string().trim().min(1).max(100) }).strict(),
+  })
+  .strict();
+
+/** A user's videos, newest first, each stored with a stats snapshot. */
+export const createUserPostsCrawlSchema = z
+  .object({
+    kind: z.literal('user_posts'),
+    target: followersTargetSchema,
+    ...limits,
+  })
+  .strict();
+
+export const createCrawlBodySchema = z.discriminatedUnion('kind', [createFollowersCrawlSchema, createHashtagCrawlSchema, createProfileCrawlSchema, createUserPostsCrawlSchema]);
 export type CreateCrawlBody = z.infer<typeof createCrawlBodySchema>;
 
 /**
@@ -51,8 +68,8 @@ export type CreateCrawlBody = z.infer<typeof createCrawlBodySchema>;
  * in the schema: the ceiling is configuration, and a stored schedule body must still parse after
  * an operator lowers it.
  */
-export function crawlMaxItemsProblem(body: Pick<CreateCrawlBody, 'maxItems'>, maxItemsLimit: number): string | null {
-  if (body.maxItems === undefined || body.maxItems <= maxItemsLimit) return null;
+export function crawlMaxItemsProblem(body: CreateCrawlBody, maxItemsLimit: number): string | null {
+  if (!('maxItems' in body) || body.maxItems === undefined || body.maxItems <= maxItemsLimit) return null;
   return `must be at most ${maxItemsLimit} (CRAWL_MAX_ITEMS_LIMIT)`;
 }
 export type CrawlTarget = CreateCrawlBody['target'];

@@ -16,9 +16,13 @@ export const STREAM_CONTENT_TYPES: Record<StreamFormat, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
+const VIDEO_CSV_HEADER = 'position,id,author_id,description,posted_at\r\n';
 const CSV_HEADERS: Record<CrawlKind, string> = {
   followers: 'position,id,unique_id,nickname,sec_uid,follower_count\r\n',
-  hashtag: 'position,id,author_id,description,posted_at\r\n',
+  hashtag: VIDEO_CSV_HEADER,
+  user_posts: VIDEO_CSV_HEADER,
+  // A profile crawl stores a snapshot, not items (GET /v1/profiles/:username/history); the header keeps an empty export well-formed.
+  profile: VIDEO_CSV_HEADER,
 };
 
 /**

@@ -1,11 +1,14 @@
-import type { CrawledRows, CrawledUser, CrawledVideo } from '@pubcrawl/db';
-import { MAX_PAGE_SIZE, Permanent, type FollowerItem, type TikApiClient, type VideoItem } from '@pubcrawl/tiktok';
+import type { CrawledRows, CrawledUser, CrawledVideo, VideoCounts } from '@pubcrawl/db';
+import { MAX_PAGE_SIZE, Permanent, type FollowerItem, type TikApiClient, type TikTokVideo, type VideoItem } from '@pubcrawl/tiktok';
 
 /** Where a crawl's pages come from, once its target is resolved. */
 export type CrawlSource =
   | { kind: 'followers'; secUid: string; accountKey: string | null }
   /** `id` once known; the first page of a crawl created by name asks by name, as TikAPI documents. */
-  | { kind: 'hashtag'; id: string | null; name: string | null };
+  | { kind: 'hashtag'; id: string | null; name: string | null }
+  | { kind: 'user_posts'; secUid: string }
+  /** One page: the profile itself, recorded as a stats snapshot. */
+  | { kind: 'profile'; username: string };
 
 export interface FetchedPage {
   rows: CrawledRows;
@@ -16,6 +19,7 @@ export interface FetchedPage {
 
 const FOLLOWERS = 'GET /public/followers';
 const HASHTAG = 'GET /public/hashtag';
+const POSTS = 'GET /public/posts';
 
 /** Fetches the page after `cursor` (null: the first page) and maps it to the rows we store. */
 export async function fetchCrawlPage(tikapi: TikApiClient, source: CrawlSource, cursor: string | null): Promise<FetchedPage> {
@@ -29,6 +33,30 @@ export async function fetchCrawlPage(tikapi: TikApiClient, source: CrawlSource, 
     const next = nextOf(FOLLOWERS, cursor, page.nextCursor, page.hasMore);
     return { rows: { kind: 'followers', users: page.items.map(crawledUser) }, next, resolvedId: null };
   }
+  if (source.kind === 'profile') {
+    const profile = await tikapi.checkProfile(source.username);
+    const rows: CrawledRows = {
+      kind: 'profile',
+      profile: {
+        username: source.username.toLowerCase(),
+        userId: profile.user.id,
+        secUid: profile.secUid,
+        nickname: stringField(profile.user, 'nickname'),
+        privateAccount: profile.privateAccount,
+        followers: profile.stats.followerCount,
+        following: profile.stats.followingCount,
+        likes: profile.stats.heartCount,
+        videos: profile.stats.videoCount,
+        raw: profile.raw,
+      },
+    };
+    return { rows, next: { cursor: null, hasMore: false }, resolvedId: profile.secUid };
+  }
+  if (source.kind === 'user_posts') {
+    const page = await tikapi.userPostsPage({ secUid: source.secUid, count: MAX_PAGE_SIZE, ...at });
+    const next = nextOf(POSTS, cursor, page.cursor, page.hasMore);
+    return { rows: { kind: 'videos', videos: page.items.map(publicVideo) }, next, resolvedId: null };
+  }
   const selector = source.id !== null ? { id: source.id } : { name: source.name ?? '' };
   const page = await tikapi.hashtagPage({ ...selector, count: MAX_PAGE_SIZE, ...at });
   let resolvedId: string | null = null;
@@ -40,7 +68,7 @@ export async function fetchCrawlPage(tikapi: TikApiClient, source: CrawlSource, 
     resolvedId = page.challengeId;
   }
   const next = nextOf(HASHTAG, cursor, page.cursor, page.hasMore);
-  return { rows: { kind: 'hashtag', videos: page.items.map(crawledVideo) }, next, resolvedId };
+  return { rows: { kind: 'videos', videos: page.items.map(crawledVideo) }, next, resolvedId };
 }
 
 /**
@@ -80,6 +108,31 @@ function crawledVideo(item: VideoItem): CrawledVideo {
     authorId: stringField(item.author, 'id'),
     description: item.desc ?? null,
     postedAt: Number.isFinite(seconds) ? new Date(seconds * 1000) : null,
+    stats: videoCounts(item.stats),
     raw: item,
   };
+}
+
+function publicVideo(item: TikTokVideo): CrawledVideo {
+  return {
+    id: item.id,
+    authorId: item.author.id,
+    description: item.desc,
+    postedAt: new Date(item.createTime * 1000),
+    stats: { plays: item.stats.playCount, likes: item.stats.diggCount, comments: item.stats.commentCount, shares: item.stats.shareCount },
+    raw: item,
+  };
+}
+
+/** Hashtag pages type their stats loosely; a count that is not a safe number is left out, not guessed. */
+export function videoCounts(stats: unknown): VideoCounts | null {
+  if (typeof stats !== 'object' || stats === null) return null;
+  const record = stats as Record<string, unknown>;
+  const count = (key: string) => {
+    const value = record[key];
+    const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    return typeof number === 'number' && Number.isSafeInteger(number) && number >= 0 ? number : null;
+  };
+  const counts = { plays: count('playCount'), likes: count('diggCount'), comments: count('commentCount'), shares: count('shareCount') };
+  return Object.values(counts).every((value) => value === null) ? null : counts;
 }

@@ -48,7 +48,7 @@ function willFetchAgain(
   env: Pick<WorkerEnv, 'CRAWL_SEGMENT_PAGES' | 'CRAWL_SEGMENT_MS'>,
   signal: AbortSignal,
 ): boolean {
-  const listed = page.rows.kind === 'followers' ? page.rows.users.length : page.rows.videos.length;
+  const listed = page.rows.kind === 'followers' ? page.rows.users.length : page.rows.kind === 'videos' ? page.rows.videos.length : 0;
   if (!page.next.hasMore || signal.aborted) return false;
   if (crawl.maxPages !== null && state.pages + 1 >= crawl.maxPages) return false;
   if (crawl.maxItems !== null && state.items + listed >= crawl.maxItems) return false;

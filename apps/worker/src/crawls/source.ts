@@ -40,6 +40,11 @@ export async function resolveCrawlSource(context: WorkerContext, crawl: CrawlRow
     return { kind: 'failed', code: 'invalid_target', message: 'a hashtag crawl needs {name} or {id}' };
   }
 
+  if (crawl.kind === 'profile') {
+    if (!('username' in target.data)) return { kind: 'failed', code: 'invalid_target', message: 'a profile crawl needs {username}' };
+    return { kind: 'source', source: { kind: 'profile', username: target.data.username.replace(/^@/, '') } };
+  }
+
   let accountKey: string | null = null;
   if (crawl.accountId !== null) {
     const account = await loadAccountKey(context, crawl.accountId);
@@ -50,13 +55,14 @@ export async function resolveCrawlSource(context: WorkerContext, crawl: CrawlRow
   let secUid = crawl.resolvedId;
   if (secUid === null && 'secUid' in target.data) secUid = target.data.secUid;
   if (secUid === null) {
-    if (!('username' in target.data)) return { kind: 'failed', code: 'invalid_target', message: 'a followers crawl needs {username} or {secUid}' };
+    if (!('username' in target.data)) return { kind: 'failed', code: 'invalid_target', message: `a ${crawl.kind} crawl needs {username} or {secUid}` };
     const username = target.data.username.replace(/^@/, '');
     const profile: CheckUserResult | null = await request(() => context.tikapi.checkUser(username));
     if (profile === null) return { kind: 'shutdown' };
     secUid = profile.secUid;
     await recordCrawlResolvedId(context.db.db, crawl.id, crawl.generation, secUid);
   }
+  if (crawl.kind === 'user_posts') return { kind: 'source', source: { kind: 'user_posts', secUid } };
   return { kind: 'source', source: { kind: 'followers', secUid, accountKey } };
 }
 

@@ -15,7 +15,7 @@ const LIST_LIMIT_REACHED = '10404';
 type CrawlJobResult = SegmentSummary | { skipped: string } | Rescheduled;
 
 /**
- * Both crawl queues. A job is one segment of one crawl, named `crawl-<id>-g<generation>-p<segment>`;
+ * Every crawl queue. A job is one segment of one crawl, named `crawl-<id>-g<generation>-p<segment>`;
  * Postgres says which segment is current (crawl_checkpoints.segment_pages), and a job that is not it
  * (an old generation, a segment that already handed over, a copy the reconciler made) steps aside.
  *
@@ -32,7 +32,7 @@ type CrawlJobResult = SegmentSummary | { skipped: string } | Rescheduled;
  * - SIGTERM: the loop checks the shutdown signal before every page, so a deploy waits for at most
  *   one page (well inside SHUTDOWN_GRACE_MS 20 s) and the next segment is already enqueued.
  */
-export function createCrawlProcessor(context: WorkerContext): Processor<'crawl-followers' | 'crawl-hashtag'> {
+export function createCrawlProcessor(context: WorkerContext): Processor<'crawl-followers' | 'crawl-hashtag' | 'crawl-profiles'> {
   return async (run) => {
     const { crawlId, generation, segment } = run.payload;
     const found = await findCrawl(context.db.db, crawlId);
@@ -62,7 +62,7 @@ export function createCrawlProcessor(context: WorkerContext): Processor<'crawl-f
  * The crawl's side of an error: park on 428, fail on Permanent, record the reason on the last
  * attempt of anything else. The runner then does the job's side from the same error.
  */
-async function handleCrawlError(context: WorkerContext, run: JobRun<'crawl-followers' | 'crawl-hashtag'>, crawl: CrawlRow, error: Error): Promise<CrawlJobResult> {
+async function handleCrawlError(context: WorkerContext, run: JobRun<'crawl-followers' | 'crawl-hashtag' | 'crawl-profiles'>, crawl: CrawlRow, error: Error): Promise<CrawlJobResult> {
   // Not a failure: the runner moves the job to delayed until the quota is back.
   if (error instanceof QuotaWait) throw error;
 

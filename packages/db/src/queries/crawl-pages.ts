@@ -17,10 +17,34 @@ export interface CrawledVideo {
   authorId: string | null;
   description: string | null;
   postedAt: Date | null;
+  /** The counts the page listed; a snapshot is stored with the page when present. */
+  stats?: VideoCounts | null;
   raw: unknown;
 }
 
-export type CrawledRows = { kind: 'followers'; users: CrawledUser[] } | { kind: 'hashtag'; videos: CrawledVideo[] };
+export interface VideoCounts {
+  plays: number | null;
+  likes: number | null;
+  comments: number | null;
+  shares: number | null;
+}
+
+/** A profile as `/public/check` describes it, for a `profile` crawl's one page. */
+export interface CrawledProfile {
+  username: string;
+  userId: string | null;
+  secUid: string | null;
+  nickname: string | null;
+  privateAccount: boolean;
+  followers: number;
+  following: number;
+  likes: number;
+  videos: number;
+  raw: unknown;
+}
+
+/** `videos` comes from hashtag and user_posts crawls alike. */
+export type CrawledRows = { kind: 'followers'; users: CrawledUser[] } | { kind: 'videos'; videos: CrawledVideo[] } | { kind: 'profile'; profile: CrawledProfile };
 
 /** The checkpoint a page was fetched from; the page applies only if it is still the current one. */
 export interface CrawlPageGuard {
@@ -78,7 +102,7 @@ export type CrawlPageResult =
  */
 export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promise<CrawlPageResult> {
   const { guard } = input;
-  const { ordered, entities } = input.rows.kind === 'followers' ? upsertUsers(input.rows.users) : upsertVideos(input.rows.videos);
+  const { ordered, writes } = pageWrites(input.rows, guard.crawlId);
   const result = await db.execute<{ cursor: string | null; has_more: boolean; pages: number; items: number; inserted: number }>(sql`
     with guard as (
       select cp.crawl_id, cp.items
@@ -91,7 +115,10 @@ export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promi
          and c.status = 'running'
          for update of cp, c
     ),
-    entities as (${entities}),
+    ${sql.join(
+      writes.map((write, index) => sql`${sql.raw(`write_${index}`)} as (${write}),`),
+      sql` `,
+    )}
     fresh as (
       select t.item_id, t.ord
         from unnest(${sql.param(ordered)}::text[]) with ordinality as t(item_id, ord)
@@ -123,6 +150,59 @@ export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promi
   const row = result.rows[0];
   if (row === undefined) return { applied: false };
   return { applied: true, inserted: row.inserted, checkpoint: { cursor: row.cursor, hasMore: row.has_more, pages: row.pages, items: row.items } };
+}
+
+/** What a page writes besides its items, as data-modifying CTEs that run only when `guard` matched. */
+function pageWrites(rows: CrawledRows, crawlId: string): { ordered: string[]; writes: SQL[] } {
+  switch (rows.kind) {
+    case 'followers': {
+      const { ordered, entities } = upsertUsers(rows.users);
+      return { ordered, writes: [entities] };
+    }
+    case 'videos': {
+      const { ordered, entities, sorted } = upsertVideos(rows.videos);
+      return { ordered, writes: [entities, ...videoSnapshotWrite(sorted, crawlId)] };
+    }
+    case 'profile':
+      return { ordered: [], writes: profileWrites(rows.profile, crawlId) };
+  }
+}
+
+/** One stats snapshot per video that listed its counts: how videos are followed over time. */
+function videoSnapshotWrite(videos: readonly CrawledVideo[], crawlId: string): SQL[] {
+  const counted = videos.filter((video) => video.stats !== undefined && video.stats !== null);
+  if (counted.length === 0) return [];
+  const column = (pick: (counts: VideoCounts) => number | null) => sql.param(counted.map((video) => (video.stats ? pick(video.stats) : null)));
+  return [
+    sql`
+    insert into video_snapshots (video_id, plays, likes, comments, shares, crawl_id, taken_at)
+    select v.id, v.plays, v.likes, v.comments, v.shares, ${crawlId}, now() from unnest(
+      ${sql.param(counted.map((video) => video.id))}::text[],
+      ${column((counts) => counts.plays)}::bigint[],
+      ${column((counts) => counts.likes)}::bigint[],
+      ${column((counts) => counts.comments)}::bigint[],
+      ${column((counts) => counts.shares)}::bigint[]) as v(id, plays, likes, comments, shares)
+     where exists (select 1 from guard)
+    returning 1`,
+  ];
+}
+
+function profileWrites(profile: CrawledProfile, crawlId: string): SQL[] {
+  return [
+    sql`
+    insert into tiktok_profiles (username, user_id, sec_uid, nickname, private_account, raw, fetched_at)
+    select ${profile.username}, ${profile.userId}, ${profile.secUid}, ${profile.nickname}, ${profile.privateAccount}, ${JSON.stringify(profile.raw)}::jsonb, now()
+     where exists (select 1 from guard)
+    on conflict (username) do update
+       set user_id = excluded.user_id, sec_uid = excluded.sec_uid, nickname = excluded.nickname,
+           private_account = excluded.private_account, raw = excluded.raw, fetched_at = excluded.fetched_at, updated_at = now()
+    returning 1`,
+    sql`
+    insert into profile_snapshots (username, followers, following, likes, videos, crawl_id, taken_at)
+    select ${profile.username}, ${profile.followers}, ${profile.following}, ${profile.likes}, ${profile.videos}, ${crawlId}, now()
+     where exists (select 1 from guard)
+    returning 1`,
+  ];
 }
 
 /**
@@ -167,8 +247,8 @@ function upsertUsers(users: readonly CrawledUser[]): { ordered: string[]; entiti
   return { ordered, entities };
 }
 
-/** The videos of a hashtag page, as one multi-row upsert. */
-function upsertVideos(videos: readonly CrawledVideo[]): { ordered: string[]; entities: SQL } {
+/** The videos of a hashtag or user_posts page, as one multi-row upsert. */
+function upsertVideos(videos: readonly CrawledVideo[]): { ordered: string[]; entities: SQL; sorted: CrawledVideo[] } {
   const { ordered, sorted } = distinctInOrder(videos);
   const entities = sql`
     insert into tiktok_videos (id, author_id, description, posted_at, raw)
@@ -184,5 +264,5 @@ function upsertVideos(videos: readonly CrawledVideo[]): { ordered: string[]; ent
            raw = excluded.raw, updated_at = now()
      where tiktok_videos.raw is distinct from excluded.raw
     returning 1`;
-  return { ordered, entities };
+  return { ordered, entities, sorted };
 }

@@ -26,8 +26,8 @@ export async function insertCrawl(tx: Executor, body: CreateCrawlBody, origin: C
       // A target given by id is already resolved; a username or hashtag name is resolved once, later.
       resolvedId: 'secUid' in body.target ? body.target.secUid : 'id' in body.target ? body.target.id : null,
       accountId: body.kind === 'followers' ? (body.accountId ?? null) : null,
-      maxItems: body.maxItems ?? null,
-      maxPages: body.maxPages ?? null,
+      maxItems: body.kind === 'profile' ? null : (body.maxItems ?? null),
+      maxPages: body.kind === 'profile' ? null : (body.maxPages ?? null),
       scheduleId: origin.scheduleId ?? null,
       fireTime: origin.fireTime ?? null,
     })

@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  findProfile,
+  findVideo,
+  latestProfileSnapshot,
+  latestVideoSnapshot,
+  profileKey,
+  storeProfileLookup,
+  storeVideoLookup,
+  type ProfileRow,
+  type VideoRow,
+} from '@pubcrawl/db';
+import { toError } from '@pubcrawl/errors';
+import { NotFoundOnTikTok, Permanent, RateLimited, UpstreamError } from '@pubcrawl/tiktok';
+import type { ApiContext } from '../context';
+import { ApiError } from '../errors';
+import { singleFlight, SingleFlightTimeout } from './single-flight';
+
+/** Longer than one upstream call with its quota wait; a leader that dies frees the handle after this. */
+const LEASE_MS = 15_000;
+
+type Source = 'cache' | 'upstream';
+
+function isFresh(fetchedAt: Date | null, maxAgeMs: number): boolean {
+  return fetchedAt !== null && maxAgeMs > 0 && Date.now() - fetchedAt.getTime() < maxAgeMs;
+}
+
+/**
+ * One TikAPI request's worth of the key's quota, from the bucket the workers' crawls share. A look-up
+ * answers a waiting client, so it never queues for long: no token within a second is a 503 with
+ * Retry-After rather than a request that would earn a 429.
+ */
+async function takeQuota(context: ApiContext): Promise<void> {
+  const { client, quota } = context.tikapi;
+  const decision = await quota.acquire([client.quotaScope], { maxDelayMs: 1_000 });
+  if (!decision.granted) throw quotaExhausted(decision.waitMs);
+  if (decision.delayMs > 0) await sleep(decision.delayMs);
+}
+
+function quotaExhausted(waitMs: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
+  return new ApiError(503, 'upstream_unavailable', `the TikAPI quota is used up for now; retry in ${seconds} s`, undefined, seconds);
+}
+
+/** Upstream failures of a look-up, as answers: never a 500, and a 429 never passes through as a storm. */
+async function lookupFailure(context: ApiContext, caught: unknown, what: string): Promise<ApiError> {
+  const error = toError(caught);
+  if (error instanceof ApiError) return error;
+  if (error instanceof NotFoundOnTikTok) return new ApiError(404, 'not_found_on_tiktok', `${what} does not exist on TikTok`);
+  if (error instanceof RateLimited) {
+    // The whole fleet (crawls included) holds off as TikAPI said.
+    await context.tikapi.quota.block(error.scope ?? context.tikapi.client.quotaScope, error.retryAfterMs);
+    return quotaExhausted(error.retryAfterMs);
+  }
+  if (error instanceof SingleFlightTimeout) return new ApiError(503, 'upstream_unavailable', `another request is still fetching ${what}; retry shortly`, undefined, 1);
+  if (error instanceof Permanent) return new ApiError(502, 'upstream_unavailable', `TikAPI refused: ${error.message}`);
+  if (error instanceof UpstreamError) return new ApiError(503, 'upstream_unavailable', `TikAPI is unavailable: ${error.message}`, undefined, 5);
+  throw error;
+}
+
+export async function lookUpProfile(context: ApiContext, username: string, maxAgeS: number) {
+  const key = profileKey(username);
+  const maxAgeMs = maxAgeS * 1_000;
+  const cached = await findProfile(context.db.db, key);
+  if (cached !== null && isFresh(cached.fetchedAt, maxAgeMs)) return profileView(context, cached, 'cache');
+  const startedAt = new Date();
+  try {
+    const { value } = await singleFlight(
+      context.redis,
+      `${context.env.QUEUE_PREFIX}:lookup:profile:${key}`,
+      async () => {
+        // Another request may have stored it between our read and taking the lock.
+        const again = await findProfile(context.db.db, key);
+        if (again !== null && isFresh(again.fetchedAt, maxAgeMs)) return { row: again, source: 'cache' as Source };
+        await takeQuota(context);
+        const profile = await context.tikapi.client.checkProfile(key);
+        const row = await storeProfileLookup(
+          context.db.db,
+          {
+            username: key,
+            userId: profile.user.id,
+            secUid: profile.secUid,
+            nickname: typeof profile.user.nickname === 'string' ? profile.user.nickname : null,
+            privateAccount: profile.privateAccount,
+            followers: profile.stats.followerCount,
+            following: profile.stats.followingCount,
+            likes: profile.stats.heartCount,
+            videos: profile.stats.videoCount,
+            raw: profile.raw,
+          },
+          new Date(),
+        );
+        return { row, source: 'upstream' as Source };
+      },
+      async () => {
+        const row = await findProfile(context.db.db, key);
+        return row !== null && row.fetchedAt >= startedAt ? { row, source: 'cache' as Source } : null;
+      },
+      { leaseMs: LEASE_MS, waitMs: LEASE_MS },
+    );
+    return profileView(context, value.row, value.source);
+  } catch (caught) {
+    throw await lookupFailure(context, caught, `@${key}`);
+  }
+}
+
+async function profileView(context: ApiContext, row: ProfileRow, source: Source) {
+  const snapshot = await latestProfileSnapshot(context.db.db, row.username);
+  return {
+    username: row.username,
+    userId: row.userId,
+    secUid: row.secUid,
+    nickname: row.nickname,
+    privateAccount: row.privateAccount,
+    stats: snapshot === null ? null : { followers: snapshot.followers, following: snapshot.following, likes: snapshot.likes, videos: snapshot.videos },
+    source,
+    fetchedAt: row.fetchedAt.toISOString(),
+  };
+}
+
+export async function lookUpVideo(context: ApiContext, videoId: string, maxAgeS: number) {
+  const maxAgeMs = maxAgeS * 1_000;
+  const cached = await findVideo(context.db.db, videoId);
+  // A video seen only in a crawl has no fetched_at: its crawl copy is not a look-up answer.
+  if (cached !== null && isFresh(cached.fetchedAt, maxAgeMs)) return videoView(context, cached, 'cache');
+  const startedAt = new Date();
+  try {
+    const { value } = await singleFlight(
+      context.redis,
+      `${context.env.QUEUE_PREFIX}:lookup:video:${videoId}`,
+      async () => {
+        const again = await findVideo(context.db.db, videoId);
+        if (again !== null && isFresh(again.fetchedAt, maxAgeMs)) return { row: again, source: 'cache' as Source };
+        await takeQuota(context);
+        const { video, raw } = await context.tikapi.client.getVideo(videoId);
+        const row = await storeVideoLookup(
+          context.db.db,
+          {
+            id: video.id,
+            authorId: video.author.id,
+            description: video.desc,
+            postedAt: new Date(video.createTime * 1_000),
+            counts: { plays: video.stats.playCount, likes: video.stats.diggCount, comments: video.stats.commentCount, shares: video.stats.shareCount },
+            raw,
+          },
+          new Date(),
+        );
+        return { row, source: 'upstream' as Source };
+      },
+      async () => {
+        const row = await findVideo(context.db.db, videoId);
+        return row !== null && row.fetchedAt !== null && row.fetchedAt >= startedAt ? { row, source: 'cache' as Source } : null;
+      },
+      { leaseMs: LEASE_MS, waitMs: LEASE_MS },
+    );
+    return videoView(context, value.row, value.source);
+  } catch (caught) {
+    throw await lookupFailure(context, caught, `video ${videoId}`);
+  }
+}
+
+async function videoView(context: ApiContext, row: VideoRow, source: Source) {
+  const snapshot = await latestVideoSnapshot(context.db.db, row.id);
+  return {
+    id: row.id,
+    authorId: row.authorId,
+    description: row.description,
+    postedAt: row.postedAt?.toISOString() ?? null,
+    stats: snapshot === null ? null : { plays: snapshot.plays, likes: snapshot.likes, comments: snapshot.comments, shares: snapshot.shares },
+    source,
+    fetchedAt: (row.fetchedAt ?? row.updatedAt).toISOString(),
+  };
+}
