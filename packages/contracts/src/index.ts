@@ -4,3 +4,4 @@ export * from './crawls';
 export * from './posts';
 export * from './schedules';
 export * from './urls';
+export * from './crawl-changes';

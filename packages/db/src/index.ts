@@ -61,3 +61,4 @@ export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAcc
 export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';
 export { activePostsAfter, pendingWebhookDeliveryIds, type ActivePost } from './queries/reconciliation';
 export * from './queries/post-waits';
+export { CHANGE_SCAN_WINDOW, countFollowerChanges, followerChangeBaseline, followerChangeCounts, followerChangeItemsAfter, followerChangeSummary, type FollowerChangeBaseline, type FollowerChangeCounts, type FollowerChangeRow, type FollowerChangeSummary } from './queries/follower-changes';

@@ -2,6 +2,7 @@ import type { App } from '../app-type';
 import type { ApiContext } from '../context';
 import { accountsRoutes } from './accounts';
 import { crawlsRoutes } from './crawls';
+import { crawlChangesRoutes } from './crawl-changes';
 import { pingRoutes } from './ping';
 import { postsRoutes } from './posts';
 import { schedulesRoutes } from './schedules';
@@ -15,5 +16,6 @@ export async function registerV1Routes(app: App, context: ApiContext): Promise<v
   await app.register(accountsRoutes(context));
   await app.register(postsRoutes(context));
   await app.register(crawlsRoutes(context));
+  await app.register(crawlChangesRoutes(context));
   await app.register(schedulesRoutes(context));
 }

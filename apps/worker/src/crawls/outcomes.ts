@@ -1,4 +1,4 @@
-import { accountReauthDedupeKey, accountView, crawlView, findCrawl, finishCrawl, markAccountReauthRequired, type CrawlOutcome, type CrawlRow } from '@pubcrawl/db';
+import { accountReauthDedupeKey, accountView, crawlView, findCrawl, finishCrawl, followerChangeSummary, markAccountReauthRequired, type CrawlOutcome, type CrawlRow } from '@pubcrawl/db';
 import type { CrawlFinishReason } from '@pubcrawl/domain';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
@@ -22,8 +22,16 @@ async function endCrawl(context: WorkerContext, crawl: CrawlRow, outcome: CrawlO
     const row = await finishCrawl(tx, crawl.id, crawl.generation, outcome);
     if (row === null) return null;
     const found = await findCrawl(tx, crawl.id);
+    const view = crawlView(row, found?.checkpoint ?? null);
+    // A completed followers crawl that has a previous one says what changed since. Counted here, in
+    // the completing transaction, so the previous crawl is chosen against this crawl's own
+    // finished_at; skipped without a webhook URL, where nothing would carry it (two 1M-follower
+    // crawls take about half a second).
+    const changes =
+      key === 'crawl.completed' && row.kind === 'followers' && context.env.WEBHOOK_URL !== undefined ? await followerChangeSummary(tx, row.id) : null;
+    const data = changes === null ? view : { ...view, changes };
     // One event per crawl generation: a resumed crawl that completes again is news again.
-    const delivery = await recordEvent(context, tx, key, crawlView(row, found?.checkpoint ?? null), `${key}:${crawl.id}:g${crawl.generation}`);
+    const delivery = await recordEvent(context, tx, key, data, `${key}:${crawl.id}:g${crawl.generation}`);
     return { row, delivery };
   });
   if (result === null) return null;
