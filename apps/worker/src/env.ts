@@ -1,5 +1,6 @@
 import { accountPolicyEnv, commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
+import { metricScheduleSchema } from './insights/schedule';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -48,6 +49,18 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExten
   DEFAULT_RETRY_AFTER_MS: durationMs(1_000),
   /** Account-link polls at once; each is one short provider call. */
   ACCOUNT_LINK_CONCURRENCY: count(4),
+  /** Snapshot and feed-check jobs at once; each is one or two TikAPI calls. Default 4. */
+  INSIGHTS_CONCURRENCY: count(4),
+  /** Offsets after publishing at which a post's video stats are snapshotted. Default `1h,6h,24h,72h,7d`. */
+  POST_METRICS_SCHEDULE: metricScheduleSchema,
+  /**
+   * How long after submission an unconfirmed public post is looked for in the account's public feed.
+   * Default 1800000 (30 min): a post TikTok accepted is in the feed within minutes, so one still
+   * missing by then is reported as not found (it stays unconfirmed for an operator).
+   */
+  UNCONFIRMED_VERIFY_WINDOW_MS: durationMs(30 * 60_000),
+  /** Time between two feed checks of one unconfirmed post. Default 300000 (5 min). */
+  UNCONFIRMED_VERIFY_INTERVAL_MS: count(5 * 60_000),
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
 }).superRefine((env, context) => {

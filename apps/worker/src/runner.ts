@@ -138,11 +138,14 @@ function concurrencyFor(context: WorkerContext, queue: QueueName): number {
       return context.env.PUBLISH_STATUS_CONCURRENCY;
     case QUEUE_NAMES.crawlFollowers:
     case QUEUE_NAMES.crawlHashtag:
+    case QUEUE_NAMES.crawlProfiles:
       return context.env.CRAWL_CONCURRENCY;
     case QUEUE_NAMES.webhooks:
       return context.env.WEBHOOK_CONCURRENCY;
     case QUEUE_NAMES.accountLinks:
       return context.env.ACCOUNT_LINK_CONCURRENCY;
+    case QUEUE_NAMES.insights:
+      return context.env.INSIGHTS_CONCURRENCY;
   }
 }
 

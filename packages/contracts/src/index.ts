@@ -5,3 +5,4 @@ export * from './posts';
 export * from './schedules';
 export * from './urls';
 export * from './crawl-changes';
+export * from './post-insights';

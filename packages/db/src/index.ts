@@ -62,3 +62,4 @@ export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, t
 export { activePostsAfter, pendingWebhookDeliveryIds, type ActivePost } from './queries/reconciliation';
 export * from './queries/post-waits';
 export { CHANGE_SCAN_WINDOW, countFollowerChanges, followerChangeBaseline, followerChangeCounts, followerChangeItemsAfter, followerChangeSummary, type FollowerChangeBaseline, type FollowerChangeCounts, type FollowerChangeRow, type FollowerChangeSummary } from './queries/follower-changes';
+export { countPostMetricAttempt, findPostMetricTarget, owedPostMetricOffsetsAfter, postMetricsView, publishedPostsWithoutMetrics, recordFeedCheckNote, recordPostMetricSnapshot, recordVerifiedInFeed, schedulePostMetrics, unconfirmedPostsToVerify, videoIdsOwnedByOtherPosts, type FeedEvidence, type MetricOffsetDue, type OwedMetricOffset, type PostMetricsView, type PostMetricTarget, type VideoCounts } from './queries/post-insights';

@@ -5,6 +5,7 @@ import { crawlsRoutes } from './crawls';
 import { crawlChangesRoutes } from './crawl-changes';
 import { pingRoutes } from './ping';
 import { postsRoutes } from './posts';
+import { postInsightsRoutes } from './post-insights';
 import { schedulesRoutes } from './schedules';
 
 /**
@@ -15,6 +16,7 @@ export async function registerV1Routes(app: App, context: ApiContext): Promise<v
   await app.register(pingRoutes(context));
   await app.register(accountsRoutes(context));
   await app.register(postsRoutes(context));
+  await app.register(postInsightsRoutes(context));
   await app.register(crawlsRoutes(context));
   await app.register(crawlChangesRoutes(context));
   await app.register(schedulesRoutes(context));

@@ -3,6 +3,7 @@ import type { WorkerContext } from '../context';
 import type { Processor } from '../job-contract';
 import { createAccountLinkProcessor } from './account-links';
 import { createCrawlProcessor } from './crawl';
+import { createInsightsProcessor } from './insights';
 import { createPublishProcessor } from './publish';
 import { createPublishStatusProcessor } from './publish-status';
 import { createWebhookProcessor } from './webhooks';
@@ -17,6 +18,8 @@ export const processorFactories: ProcessorFactories = {
   [QUEUE_NAMES.publishStatus]: createPublishStatusProcessor,
   [QUEUE_NAMES.crawlFollowers]: createCrawlProcessor,
   [QUEUE_NAMES.crawlHashtag]: createCrawlProcessor,
+  [QUEUE_NAMES.crawlProfiles]: createCrawlProcessor,
   [QUEUE_NAMES.webhooks]: createWebhookProcessor,
   [QUEUE_NAMES.accountLinks]: createAccountLinkProcessor,
+  [QUEUE_NAMES.insights]: createInsightsProcessor,
 };

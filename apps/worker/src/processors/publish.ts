@@ -4,6 +4,7 @@ import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
 import { accountScope, Ambiguous, CreatePostResponse, DailyCapReached, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
+import { followUpEndedPost } from '../insights/follow-up';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
 import {
   endPost,
@@ -160,6 +161,7 @@ async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed
       const outcome = await writeSubmitted(context, db, claimed, result, to, publicUrl);
       if (outcome.row?.status === 'processing') await ensureStatusPoll(context, outcome.row, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
       await dispatchEvents(context, [outcome.delivery]);
+      await followUpEndedPost(context, outcome.row);
       return { publishId: result.publishId, status: outcome.row?.status ?? 'late' };
     } catch (caught) {
       lastError = toError(caught);

@@ -16,6 +16,7 @@ import type { PostStatus } from '@pubcrawl/domain';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
+import { followUpEndedPost } from '../insights/follow-up';
 import { startStatusPoll } from './status-poll-batch';
 
 /**
@@ -65,7 +66,9 @@ export async function endPost(
   const transition = { code: details.code, message: details.message, data: details.data ?? null, patch: { ...details.patch, ...error } };
   if (postWebhookKey(to) === undefined || context.env.WEBHOOK_URL === undefined) {
     // Nothing to raise: the transition and its event row are one statement, no transaction needed.
-    return transitionPost(db, post.id, from, to, transition);
+    const row = await transitionPost(db, post.id, from, to, transition);
+    await followUpEndedPost(context, row);
+    return row;
   }
   const result = await db.transaction(async (tx) => {
     const row = await transitionPost(tx, post.id, from, to, transition);
@@ -74,6 +77,7 @@ export async function endPost(
   });
   if (result === null) return null;
   await dispatchEvents(context, [result.delivery]);
+  await followUpEndedPost(context, result.row);
   return result.row;
 }
 

@@ -1,6 +1,7 @@
 import type { WorkerContext } from '../context';
 import { reconcileAccountLinks } from './account-links';
 import { reconcileCrawls } from './crawls';
+import { reconcileInsights } from './insights';
 import { reconcilePosts } from './posts';
 import { reconcileWebhooks } from './webhooks';
 
@@ -17,6 +18,7 @@ export const reconcilers: Record<string, Reconciler> = {
   crawls: reconcileCrawls,
   posts: reconcilePosts,
   accountLinks: reconcileAccountLinks,
+  insights: reconcileInsights,
 };
 
 export async function reconcileOnce(context: WorkerContext): Promise<Record<string, number>> {
