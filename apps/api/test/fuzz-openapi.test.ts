@@ -162,7 +162,16 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
   beforeAll(async () => {
     // The rate limits are tested elsewhere; here they would only turn the fuzz into 429s.
     sandbox = await testSandbox({ quotaPerSecond: 0, accountLimits: null });
-    api = await startTestApi({ API_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_MINUTE: '1000000', POSTING_BASE_URL: sandbox.url, POSTING_API_KEY: 'fuzz-posting-key' });
+    api = await startTestApi({
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
+      AUTH_FAILURES_PER_MINUTE: '1000000',
+      POSTING_BASE_URL: sandbox.url,
+      POSTING_API_KEY: 'fuzz-posting-key',
+      TIKAPI_BASE_URL: sandbox.url,
+      TIKAPI_API_KEY: 'fuzz-tikapi-key',
+      // A spent look-up quota is a 503 by design; the fuzz is about malformed input, not quota.
+      TIKAPI_REQUESTS_PER_SECOND: '100000',
+    });
     const document = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json<{
       paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
     }>();
@@ -213,6 +222,13 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     add('POST /v1/crawls/{id}/cancel', { params: { id: ids.crawl } });
     add('POST /v1/crawls/{id}/resume', { params: { id: ids.crawl } });
     add('GET /v1/crawls/{id}/items', { params: { id: ids.crawl }, query: { limit: '5' } });
+    add('GET /v1/posts/{id}/metrics', { params: { id: ids.post } });
+    add('GET /v1/crawls/{id}/changes', { params: { id: ids.crawl } });
+    add('GET /v1/crawls/{id}/changes/items', { params: { id: ids.crawl }, query: { type: 'gained', limit: '5' } });
+    add('GET /v1/profiles/{username}', { params: { username: 'user_5' }, query: { maxAge: '60' } });
+    add('GET /v1/profiles/{username}/history', { params: { username: 'user_5' }, query: { from: '2026-01-01T00:00:00Z', limit: '5' } });
+    add('GET /v1/videos/{videoId}', { params: { videoId: '7000000000000000001' }, query: { maxAge: '60' } });
+    add('GET /v1/videos/{videoId}/history', { params: { videoId: '7000000000000000001' }, query: { limit: '5' } });
     add('POST /v1/schedules', { body: scheduleBody });
     add('GET /v1/schedules', { query: { limit: '5' } });
     add('GET /v1/schedules/{id}', { params: { id: ids.schedule } });
@@ -296,7 +312,8 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
       const { rows } = await api.db.pool.query<{ total: string }>(
         `select ((select count(*) from accounts) + (select count(*) from posts) + (select count(*) from post_events) + (select count(*) from crawls)
           + (select count(*) from schedules) + (select count(*) from schedule_runs) + (select count(*) from webhook_deliveries)
-          + (select count(*) from account_links) + (select count(*) from post_batches))::text as total`,
+          + (select count(*) from account_links) + (select count(*) from post_batches)
+          + (select count(*) from tiktok_profiles) + (select count(*) from profile_snapshots) + (select count(*) from video_snapshots))::text as total`,
       );
       let jobs = 0;
       for (const queue of Object.values(api.queues)) {
