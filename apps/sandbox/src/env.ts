@@ -23,6 +23,12 @@ export const sandboxEnv = z.object({
   SANDBOX_PUBLISH_PER_MINUTE: optionalPerMinute,
   SANDBOX_STATUS_PER_MINUTE: optionalPerMinute,
   SANDBOX_CREATOR_INFO_PER_MINUTE: optionalPerMinute,
+  /** The API key's plan: below `maximum`, QR login answers 403 (seed 004). */
+  SANDBOX_SUBSCRIPTION: z.enum(['free', 'basic', 'pro', 'maximum']).default('maximum'),
+  /** Accepted posts per account per sandbox day before `spam_risk_too_many_posts`; unset = no cap. */
+  SANDBOX_DAILY_POST_CAP: z.coerce.number().int().min(0).optional(),
+  /** The sandbox day to start on (follower churn, growing stats); `PUT /__sandbox/config {day}` moves it. */
+  SANDBOX_DAY: z.coerce.number().int().min(0).default(0),
   /** Seeds the fault PRNG so a run can be replayed. */
   SANDBOX_SEED: z.coerce.number().int().optional(),
 });

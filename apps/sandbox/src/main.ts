@@ -20,6 +20,9 @@ const config: Partial<SandboxConfig> = {
         creatorInfoPerMinute: env.SANDBOX_CREATOR_INFO_PER_MINUTE ?? DEFAULT_ACCOUNT_LIMITS.creatorInfoPerMinute,
       }
     : null,
+  subscription: env.SANDBOX_SUBSCRIPTION,
+  dailyPostCap: env.SANDBOX_DAILY_POST_CAP ?? null,
+  day: env.SANDBOX_DAY,
   ...(env.SANDBOX_BURST === undefined ? {} : { burst: env.SANDBOX_BURST }),
 };
 
