@@ -6,3 +6,4 @@ export * from './schedules';
 export * from './urls';
 export * from './crawl-changes';
 export * from './post-insights';
+export * from './insights';

@@ -50,7 +50,7 @@ export * from './queries/accounts';
 export * from './queries/account-links';
 export { crawlView, findCrawl, insertCrawl, isUniqueViolation, type CrawlCheckpointRow, type CrawlOrigin, type CrawlRow } from './queries/crawls';
 export { recordWebhookEvent } from './queries/webhooks';
-export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type CrawledUser, type CrawledVideo, type CrawlPageGuard, type CrawlPageInput, type CrawlPageResult } from './queries/crawl-pages';
+export { applyCrawlPage, type CrawlCheckpointState, type CrawledRows, type CrawledUser, type CrawledVideo, type CrawledProfile, type CrawlPageGuard, type CrawlPageInput, type CrawlPageResult } from './queries/crawl-pages';
 export { activeCrawlSegments, advanceCrawlSegment, cancelCrawl, finishCrawl, listCrawls, markAccountReauthRequired, recordCrawlResolvedId, requeueCrawls, startCrawlRun, type ActiveCrawlSegment, type CrawlOutcome, type SegmentGuard } from './queries/crawl-lifecycle';
 export { crawlItemsAfter, decodePositionCursor, encodePositionCursor, type CrawlItemRow } from './queries/crawl-items';
 export { deleteSchedule, enabledSchedules, enabledSchedulesDigest, findSchedule, findScheduleRun, fireSchedule, insertSchedule, listScheduleRuns, listSchedules, scheduleCrawlSpec, scheduleRunView, scheduleView, schedulesWithWaitingRuns, startWaitingRun, updateSchedule, type EnabledSchedule, type FireResult, type ScheduleRow, type ScheduleRunRow, type ScheduleTick, type ScheduleTrigger } from './queries/schedules';
@@ -61,5 +61,6 @@ export { findPostWithAccount, lockPost, setMissingPollDeadline, type PostWithAcc
 export { findWebhookDelivery, recordWebhookAttempt, type WebhookAttemptResult, type WebhookDeliveryRow } from './queries/webhook-deliveries';
 export { activePostsAfter, pendingWebhookDeliveryIds, type ActivePost } from './queries/reconciliation';
 export * from './queries/post-waits';
-export { CHANGE_SCAN_WINDOW, countFollowerChanges, followerChangeBaseline, followerChangeCounts, followerChangeItemsAfter, followerChangeSummary, type FollowerChangeBaseline, type FollowerChangeCounts, type FollowerChangeRow, type FollowerChangeSummary } from './queries/follower-changes';
 export { countPostMetricAttempt, findPostMetricTarget, owedPostMetricOffsetsAfter, postMetricsView, publishedPostsWithoutMetrics, recordFeedCheckNote, recordPostMetricSnapshot, recordVerifiedInFeed, schedulePostMetrics, unconfirmedPostsToVerify, videoIdsOwnedByOtherPosts, type FeedEvidence, type MetricOffsetDue, type OwedMetricOffset, type PostMetricsView, type PostMetricTarget, type VideoCounts } from './queries/post-insights';
+export { CHANGE_SCAN_WINDOW, countFollowerChanges, followerChangeBaseline, followerChangeCounts, followerChangeItemsAfter, followerChangeSummary, type FollowerChangeBaseline, type FollowerChangeCounts, type FollowerChangeRow, type FollowerChangeSummary } from './queries/follower-changes';
+export * from './queries/insights';

@@ -7,6 +7,7 @@ import { pingRoutes } from './ping';
 import { postsRoutes } from './posts';
 import { postInsightsRoutes } from './post-insights';
 import { schedulesRoutes } from './schedules';
+import { insightsRoutes } from './insights';
 
 /**
  * Every authenticated /v1 resource registers here, one plugin per resource file. The auth hook is
@@ -20,4 +21,5 @@ export async function registerV1Routes(app: App, context: ApiContext): Promise<v
   await app.register(crawlsRoutes(context));
   await app.register(crawlChangesRoutes(context));
   await app.register(schedulesRoutes(context));
+  await app.register(insightsRoutes(context));
 }
