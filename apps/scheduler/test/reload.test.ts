@@ -1,4 +1,4 @@
-import { apiEnvSchema, buildServer } from '@pubcrawl/api';
+import { apiEnvSchema, buildServer, createApiPostingClient, createApiTikApi, type ApiTikApi } from '@pubcrawl/api';
 import { parseEnv } from '@pubcrawl/config';
 import { crawls } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
@@ -24,21 +24,30 @@ const CATCH_UP_REASON = 'catch-up of a tick missed while no scheduler ran';
 describe('a running scheduler', () => {
   let world: SchedulerWorld;
   let api: Api;
+  let posting: ReturnType<typeof createApiPostingClient> | undefined;
+  let tikapi: ApiTikApi | undefined;
   beforeAll(async () => {
     world = await startSchedulerWorld();
     const { context } = world.worker;
+    // Every-second crons keep the test short; the API refuses them at its default floor of 60 s.
+    const env = parseEnv(apiEnvSchema, { ...world.worker.env, API_KEYS: API_KEY, MIN_SCHEDULE_INTERVAL_S: '1' });
+    posting = createApiPostingClient(env);
+    tikapi = createApiTikApi(env, context.redis);
     api = await buildServer({
-      // Every-second crons keep the test short; the API refuses them at its default floor of 60 s.
-      env: parseEnv(apiEnvSchema, { ...world.worker.env, API_KEYS: API_KEY, MIN_SCHEDULE_INTERVAL_S: '1' }),
+      env,
       logger: createLogger({ name: 'api-test', level: 'silent', pretty: false }),
       db: context.db,
       redis: context.redis,
       queues: context.queues,
+      posting,
+      tikapi,
     });
     await api.ready();
   });
   afterAll(async () => {
     await api.close();
+    await posting?.close();
+    await tikapi?.close();
     await world.close();
   });
 
