@@ -189,7 +189,8 @@ async function pipelinePhase(sandbox: SandboxProcess, variant: Record<string, st
         TIKAPI_REQUESTS_PER_SECOND: '100000',
         POSTING_REQUESTS_PER_SECOND: '100000',
         ACCOUNT_PUBLISH_PER_MINUTE: '100000',
-        ACCOUNT_DAILY_POSTS: '100000',
+        // Far above the per-minute limit, so claims take the one-statement path, as a real account below its cap does.
+        ACCOUNT_DAILY_POSTS: '1000000000',
         ACCOUNT_STATUS_PER_MINUTE: '100000',
         PUBLISH_CONCURRENCY: String(CONCURRENCY),
         PUBLISH_STATUS_CONCURRENCY: String(CONCURRENCY),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountSubmissionsSince, claimWithinDailyCap, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type PostRow, type PostWait } from '@pubcrawl/db';
+import { accountSubmissionsSince, claimWithinDailyCap, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type CappedClaim, type PostRow, type PostWait, type TransitionDetails } from '@pubcrawl/db';
 import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
 import { accountScope, Ambiguous, CreatePostResponse, DailyCapReached, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
@@ -15,7 +15,7 @@ import {
   publishRetryAfterMs,
   upstreamErrorCode,
 } from '../publishing/outcomes';
-import { accountHold, creatorSettingsCheck, DAY_MS, dailyCapHold, dailyCapOpensAt } from '../publishing/account-holds';
+import { accountHold, claimNeedsCapLock, creatorSettingsCheck, DAY_MS, dailyCapHold, dailyCapOpensAt } from '../publishing/account-holds';
 import { publishLane, type PublishLane } from '../publishing/publish-lane';
 import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
@@ -86,7 +86,7 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
   const early = post.scheduledAt.getTime() - Date.now();
   if (early > 2 * PUBLISH_WAKE_AHEAD_MS) return rescheduleAt(post.scheduledAt.getTime() - PUBLISH_WAKE_AHEAD_MS, 'the post is not due yet');
 
-  const hold = await accountHold(context, account);
+  const { hold, sentToday } = await accountHold(context, account);
   if (hold !== null) return holdPost(context, post, hold);
   const mismatches = await creatorSettingsCheck(context, account, post);
   if (mismatches.length > 0) {
@@ -113,12 +113,10 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     throw caught;
   }
 
-  const claim = await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), {
-    code: 'submitting',
-    message: null,
-    attemptsDelta: 1,
-    patch: { submittedAt: new Date(), waiting: null },
-  });
+  const claimDetails = { code: 'submitting', message: null, attemptsDelta: 1, patch: { submittedAt: new Date(), waiting: null } };
+  const claim = claimNeedsCapLock(context, sentToday)
+    ? await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), claimDetails)
+    : await claimPlain(db, post, claimDetails);
   if (claim.kind === 'gone') return { skipped: 'post moved on before submission' };
   if (claim.kind === 'capped') {
     const opensAt = dailyCapOpensAt(claim.submissions, context.env.ACCOUNT_DAILY_POSTS) ?? new Date(Date.now() + DAY_MS);
@@ -134,6 +132,12 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
   return recordSubmitted(context, db, claimed, result);
+}
+
+/** `scheduled -> publishing` in one statement, counting the attempt. */
+async function claimPlain(db: Database, post: PostRow, details: TransitionDetails): Promise<CappedClaim> {
+  const claimed = await transitionPost(db, post.id, ['scheduled'], 'publishing', { ...details, generation: post.generation });
+  return claimed === null ? { kind: 'gone' } : { kind: 'claimed', post: claimed };
 }
 
 /** Leaves the post `scheduled` with its reason shown, and runs the job again when the hold may end. */

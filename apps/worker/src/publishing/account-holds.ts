@@ -17,31 +17,43 @@ export function dailyCapOpensAt(submissions: readonly Date[], cap: number): Date
   return rollsOff === undefined ? null : new Date(rollsOff.getTime() + DAY_MS);
 }
 
+export interface AccountCheck {
+  hold: PostWait | null;
+  /** Posts the account sent in the rolling day, as counted before the claim. */
+  sentToday: number;
+}
+
 /**
  * Why this account may not send anything now, decided before the post is claimed, so a held post
  * stays `scheduled`, spends no attempt, and says why (`waiting`).
  */
-export async function accountHold(context: WorkerContext, account: AccountRow, now: number = Date.now()): Promise<PostWait | null> {
+export async function accountHold(context: WorkerContext, account: AccountRow, now: number = Date.now()): Promise<AccountCheck> {
   if (account.status === 'unlinked') {
-    return {
-      reason: 'account_unlinked',
-      until: null,
-      message: 'the posting API no longer lists this account; link it again (POST /v1/accounts/link) or sync once it is back',
-    };
+    const message = 'the posting API no longer lists this account; link it again (POST /v1/accounts/link) or sync once it is back';
+    return { hold: { reason: 'account_unlinked', until: null, message }, sentToday: 0 };
   }
-  if (account.paused) return { reason: 'account_paused', until: null, message: 'the account is paused; PATCH /v1/accounts/:id {"paused": false} sends its posts' };
+  if (account.paused) {
+    return { hold: { reason: 'account_paused', until: null, message: 'the account is paused; PATCH /v1/accounts/:id {"paused": false} sends its posts' }, sentToday: 0 };
+  }
   if (account.dailyCapUntil !== null && account.dailyCapUntil.getTime() > now) {
-    return {
-      reason: 'daily_cap',
-      until: account.dailyCapUntil,
-      message: `TikTok refused a post for this account as too many (spam_risk_too_many_posts); nothing is sent before ${account.dailyCapUntil.toISOString()}`,
-    };
+    const message = `TikTok refused a post for this account as too many (spam_risk_too_many_posts); nothing is sent before ${account.dailyCapUntil.toISOString()}`;
+    return { hold: { reason: 'daily_cap', until: account.dailyCapUntil, message }, sentToday: 0 };
   }
   const cap = context.env.ACCOUNT_DAILY_POSTS;
   const submissions = await accountSubmissionsSince(context.db.db, account.id, new Date(now - DAY_MS), cap);
   const opensAt = dailyCapOpensAt(submissions, cap);
-  if (opensAt !== null && opensAt.getTime() > now) return dailyCapHold(cap, opensAt);
-  return null;
+  if (opensAt !== null && opensAt.getTime() > now) return { hold: dailyCapHold(cap, opensAt), sentToday: submissions.length };
+  return { hold: null, sentToday: submissions.length };
+}
+
+/**
+ * Whether the claim must recount under the account's lock. Claims follow the per-account publish
+ * quota, so at most ACCOUNT_PUBLISH_PER_MINUTE of them can be in flight, uncounted, for one account:
+ * an account further than that below its cap cannot be pushed over it, and takes the one-statement
+ * claim (the locked one costs a transaction per post, a fifth of a burst's throughput).
+ */
+export function claimNeedsCapLock(context: WorkerContext, sentToday: number): boolean {
+  return sentToday + context.env.ACCOUNT_PUBLISH_PER_MINUTE >= context.env.ACCOUNT_DAILY_POSTS;
 }
 
 export function dailyCapHold(cap: number, opensAt: Date): PostWait {
