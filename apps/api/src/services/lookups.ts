@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  crawledProfileFrom,
   findProfile,
   findVideo,
   latestProfileSnapshot,
@@ -76,18 +77,7 @@ export async function lookUpProfile(context: ApiContext, username: string, maxAg
         const profile = await context.tikapi.client.checkProfile(key);
         const row = await storeProfileLookup(
           context.db.db,
-          {
-            username: key,
-            userId: profile.user.id,
-            secUid: profile.secUid,
-            nickname: typeof profile.user.nickname === 'string' ? profile.user.nickname : null,
-            privateAccount: profile.privateAccount,
-            followers: profile.stats.followerCount,
-            following: profile.stats.followingCount,
-            likes: profile.stats.heartCount,
-            videos: profile.stats.videoCount,
-            raw: profile.raw,
-          },
+          crawledProfileFrom(key, profile),
           new Date(),
         );
         return { row, source: 'upstream' as Source };

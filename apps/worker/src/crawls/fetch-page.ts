@@ -1,4 +1,4 @@
-import type { CrawledRows, CrawledUser, CrawledVideo, VideoCounts } from '@pubcrawl/db';
+import { crawledProfileFrom, type CrawledRows, type CrawledUser, type CrawledVideo, type VideoCounts } from '@pubcrawl/db';
 import { MAX_PAGE_SIZE, Permanent, type FollowerItem, type TikApiClient, type TikTokVideo, type VideoItem } from '@pubcrawl/tiktok';
 
 /** Where a crawl's pages come from, once its target is resolved. */
@@ -35,21 +35,7 @@ export async function fetchCrawlPage(tikapi: TikApiClient, source: CrawlSource, 
   }
   if (source.kind === 'profile') {
     const profile = await tikapi.checkProfile(source.username);
-    const rows: CrawledRows = {
-      kind: 'profile',
-      profile: {
-        username: source.username.toLowerCase(),
-        userId: profile.user.id,
-        secUid: profile.secUid,
-        nickname: stringField(profile.user, 'nickname'),
-        privateAccount: profile.privateAccount,
-        followers: profile.stats.followerCount,
-        following: profile.stats.followingCount,
-        likes: profile.stats.heartCount,
-        videos: profile.stats.videoCount,
-        raw: profile.raw,
-      },
-    };
+    const rows: CrawledRows = { kind: 'profile', profile: crawledProfileFrom(source.username, profile) };
     return { rows, next: { cursor: null, hasMore: false }, resolvedId: profile.secUid };
   }
   if (source.kind === 'user_posts') {

@@ -135,3 +135,28 @@ export async function videoHistory(executor: Executor, videoId: string, range: H
     .orderBy(asc(videoSnapshots.id))
     .limit(range.limit);
 }
+
+/** `/public/check`'s answer as the TikAPI client types it; structural, so this package needs no client. */
+export interface CheckedProfile {
+  user: { id: string; nickname?: unknown };
+  secUid: string;
+  privateAccount: boolean;
+  stats: { followerCount: number; followingCount: number; heartCount: number; videoCount: number };
+  raw: unknown;
+}
+
+/** What a look-up and a `profile` crawl both store from one `/public/check` answer. */
+export function crawledProfileFrom(username: string, profile: CheckedProfile): CrawledProfile {
+  return {
+    username: profileKey(username),
+    userId: profile.user.id,
+    secUid: profile.secUid,
+    nickname: typeof profile.user.nickname === 'string' ? profile.user.nickname : null,
+    privateAccount: profile.privateAccount,
+    followers: profile.stats.followerCount,
+    following: profile.stats.followingCount,
+    likes: profile.stats.heartCount,
+    videos: profile.stats.videoCount,
+    raw: profile.raw,
+  };
+}
