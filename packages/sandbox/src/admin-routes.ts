@@ -63,7 +63,11 @@ function definedFields<T extends object>(value: T): T {
 
 /** A copy, so callers holding the returned object cannot reach into live state. */
 export function configView(config: SandboxConfig): SandboxConfig {
-  return { ...config, accountLimits: config.accountLimits === null ? null : { ...config.accountLimits } };
+  return {
+    ...config,
+    accountLimits: config.accountLimits === null ? null : { ...config.accountLimits },
+    tiktokVerifiedUrlPrefixes: [...config.tiktokVerifiedUrlPrefixes],
+  };
 }
 
 /**

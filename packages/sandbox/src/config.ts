@@ -39,6 +39,17 @@ export interface SandboxConfig {
   dailyPostCap: number | null;
   /** The sandbox day: the window the daily post cap counts in. Moving it starts a fresh count. Default 0. */
   day: number;
+  /**
+   * `expires_in` of TikTok v2 access tokens, in seconds. Default 86400: TikTok's pages disagree
+   * (24 h against 2 h), which is why clients must read the answer rather than assume either.
+   */
+  tiktokAccessTtlS: number;
+  /** `refresh_expires_in` of TikTok v2 refresh tokens, in seconds, from the first issuance. Default 31536000 (365 d). */
+  tiktokRefreshTtlS: number;
+  /** URL prefixes TikTok's `PULL_FROM_URL` accepts; any other `video_url` is `url_ownership_unverified`. Default `['https://cdn.example.com/']`. */
+  tiktokVerifiedUrlPrefixes: string[];
+  /** Whether the sandbox's TikTok app passed audit; unaudited apps may only post `SELF_ONLY`. Default false. */
+  tiktokAudited: boolean;
 }
 
 export const SUBSCRIPTIONS = ['free', 'basic', 'pro', 'maximum'] as const;
@@ -62,6 +73,10 @@ export const DEFAULT_CONFIG: SandboxConfig = {
   subscription: 'maximum',
   dailyPostCap: null,
   day: 0,
+  tiktokAccessTtlS: 86_400,
+  tiktokRefreshTtlS: 31_536_000,
+  tiktokVerifiedUrlPrefixes: ['https://cdn.example.com/'],
+  tiktokAudited: false,
 };
 
 const share = z.number().min(0).max(1);
@@ -93,6 +108,10 @@ export const configPatchSchema = z.strictObject({
   subscription: z.enum(SUBSCRIPTIONS).optional(),
   dailyPostCap: z.number().int().min(0).nullable().optional(),
   day: z.number().int().min(0).optional(),
+  tiktokAccessTtlS: z.number().int().min(1).optional(),
+  tiktokRefreshTtlS: z.number().int().min(1).optional(),
+  tiktokVerifiedUrlPrefixes: z.array(z.url()).optional(),
+  tiktokAudited: z.boolean().optional(),
 });
 export type ConfigPatch = z.infer<typeof configPatchSchema>;
 
@@ -110,7 +129,11 @@ export function patchFromPartial(partial: Partial<SandboxConfig>): ConfigPatchRe
 }
 
 export function applyConfigPatch(base: SandboxConfig, patch: ConfigPatch): SandboxConfig {
-  const next: SandboxConfig = { ...base, accountLimits: base.accountLimits === null ? null : { ...base.accountLimits } };
+  const next: SandboxConfig = {
+    ...base,
+    accountLimits: base.accountLimits === null ? null : { ...base.accountLimits },
+    tiktokVerifiedUrlPrefixes: [...base.tiktokVerifiedUrlPrefixes],
+  };
   if (patch.quotaPerSecond !== undefined) next.quotaPerSecond = patch.quotaPerSecond;
   if (patch.burst === null) delete next.burst;
   else if (patch.burst !== undefined) next.burst = patch.burst;
@@ -123,6 +146,10 @@ export function applyConfigPatch(base: SandboxConfig, patch: ConfigPatch): Sandb
   if (patch.subscription !== undefined) next.subscription = patch.subscription;
   if (patch.dailyPostCap !== undefined) next.dailyPostCap = patch.dailyPostCap;
   if (patch.day !== undefined) next.day = patch.day;
+  if (patch.tiktokAccessTtlS !== undefined) next.tiktokAccessTtlS = patch.tiktokAccessTtlS;
+  if (patch.tiktokRefreshTtlS !== undefined) next.tiktokRefreshTtlS = patch.tiktokRefreshTtlS;
+  if (patch.tiktokVerifiedUrlPrefixes !== undefined) next.tiktokVerifiedUrlPrefixes = [...patch.tiktokVerifiedUrlPrefixes];
+  if (patch.tiktokAudited !== undefined) next.tiktokAudited = patch.tiktokAudited;
   if (patch.accountLimits === null) next.accountLimits = null;
   else if (patch.accountLimits !== undefined) {
     const current = base.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;

@@ -5,6 +5,8 @@ import { DEFAULT_CONFIG, resolveConfig, type SandboxConfig } from './config';
 import { registerPostingRoutes } from './posting-routes';
 import { SandboxState } from './state';
 import { registerTikapiRoutes } from './tikapi-routes';
+import { registerTikTokAdminRoutes, TIKTOK_ADMIN_PREFIX } from './tiktok-admin-routes';
+import { registerTikTokV2Routes } from './tiktok-v2-routes';
 
 export interface BuildSandboxOptions {
   /** Overrides of `DEFAULT_CONFIG`; also what `reset` returns to. */
@@ -41,7 +43,15 @@ export function buildSandbox(options: BuildSandboxOptions = {}): BuiltSandbox {
 
   app.register(async (scope) => registerTikapiRoutes(scope, state));
   app.register(async (scope) => registerPostingRoutes(scope, state));
-  app.register(async (scope) => registerAdminRoutes(scope, state), { prefix: ADMIN_PREFIX });
+  app.register(async (scope) => registerTikTokV2Routes(scope, state));
+  app.register(
+    async (scope) => {
+      registerAdminRoutes(scope, state);
+      // A child of the admin plugin, so it inherits the admin JSON parser and error handler.
+      await scope.register(async (tiktok) => registerTikTokAdminRoutes(tiktok, state), { prefix: TIKTOK_ADMIN_PREFIX });
+    },
+    { prefix: ADMIN_PREFIX },
+  );
   app.addHook('onClose', async () => state.hung.releaseAll());
   return { app, state };
 }

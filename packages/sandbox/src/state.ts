@@ -9,6 +9,7 @@ import { PublishStore } from './publish-lifecycle';
 import { QrLogins } from './qr-login';
 import { QuotaBuckets } from './quota';
 import { StatsRecorder } from './stats';
+import { TikTokTwin } from './tiktok-twin';
 
 export interface SandboxStateOptions {
   config: SandboxConfig;
@@ -25,6 +26,8 @@ export class SandboxState {
   config: SandboxConfig;
   readonly initialConfig: SandboxConfig;
   readonly now: () => number;
+  /** Wall-clock ms: TikTok webhook `create_time` and signature timestamps. */
+  readonly clock: () => number;
   readonly quota: QuotaBuckets;
   readonly accountLimits: AccountLimiter;
   readonly sessions = new AccountSessions();
@@ -35,6 +38,7 @@ export class SandboxState {
   readonly publishes: PublishStore;
   readonly stats = new StatsRecorder();
   readonly hung = new HungSockets();
+  readonly tiktok: TikTokTwin;
   random: () => number;
   private readonly seed: number;
 
@@ -46,7 +50,9 @@ export class SandboxState {
     this.random = seededRandom(this.seed);
     this.quota = new QuotaBuckets(this.now);
     this.accountLimits = new AccountLimiter(this.now);
-    this.publishes = new PublishStore(this.now, options.clock ?? Date.now);
+    this.clock = options.clock ?? Date.now;
+    this.publishes = new PublishStore(this.now, this.clock);
+    this.tiktok = new TikTokTwin(this.now, this.clock);
     this.qrLogins = new QrLogins(this.now);
   }
 
@@ -70,6 +76,7 @@ export class SandboxState {
     this.qrLogins.clear();
     this.publishes.clear();
     this.stats.clear();
+    this.tiktok.clear();
     this.random = seededRandom(this.seed);
   }
 }
