@@ -322,6 +322,7 @@ function rateLimited(upstream: Upstream, httpStatus: number, body: unknown, head
 }
 
 function upstreamName(upstream: Upstream): string {
+  if (upstream === 'tiktok') return 'TikTok API';
   return upstream === 'tikapi' ? 'TikAPI' : 'Posting API';
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** The two upstreams we talk to: TikAPI (scraping) and the posting API (publishing). */
-export type Upstream = 'tikapi' | 'posting';
+/** The upstreams we talk to: TikAPI (scraping), the posting API (publishing) and TikTok's own v2 API. */
+export type Upstream = 'tikapi' | 'posting' | 'tiktok';
 
 /**
  * Per-account actions TikTok meters separately. TikTok documents, per user access token:

@@ -1,0 +1,386 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Pool, request as undiciRequest } from 'undici';
+import type { ZodType } from 'zod';
+import { classifyNetworkError, invalidResponse, Permanent, toError, Transient, type HeaderBag } from './errors';
+import type { UpstreamResponseInfo } from './http';
+import { accountScope, apiKeyScope, type AccountAction, type QuotaScope } from './scope';
+import { chunkSpans, planChunks, type ChunkPlan } from './tiktok-chunk-plan';
+import { classifyTikTokV2Error, tiktokErrorFields } from './tiktok-v2-errors';
+import {
+  TikTokCreatorInfoResponse,
+  TikTokInitResponse,
+  TikTokStatusResponse,
+  TikTokTokenResponse,
+  TikTokUserInfoResponse,
+  type TikTokCreatorInfo,
+  type TikTokPostInfo,
+  type TikTokPublishStatus,
+  type TikTokV2User,
+  type TikTokVideoSource,
+} from './tiktok-v2-schemas';
+
+export interface TikTokV2ClientOptions {
+  /** The API origin, e.g. `https://open.tiktokapis.com` (or the sandbox URL). */
+  baseUrl: string;
+  /** Where the authorize page lives, e.g. `https://www.tiktok.com` (or the sandbox URL). */
+  authUrl: string;
+  clientKey: string;
+  clientSecret: string;
+  /** Per-phase timeout (connect, headers, body gaps), as in `UpstreamClientOptions`. Default 15000. */
+  timeoutMs?: number;
+  /** Wait for a `rate_limit_exceeded` without a usable header. Default 60000: TikTok's windows are per minute. */
+  defaultRetryAfterMs?: number;
+  /** Keep-alive sockets to the API. Default 16. */
+  connections?: number;
+  /** Called once per request with its outcome; exceptions it throws are swallowed. */
+  onResponse?: (info: UpstreamResponseInfo) => void;
+  /** Wall-clock ms, for token expiry instants and the UTC-midnight wait. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export interface TikTokTokens {
+  accessToken: string;
+  /** Wall-clock ms, computed from `expires_in` on receipt. */
+  accessExpiresAt: number;
+  refreshToken: string;
+  refreshExpiresAt: number;
+  openId: string;
+  scopes: string[];
+  raw: unknown;
+}
+
+export interface TikTokInitResult {
+  publishId: string;
+  /** FILE_UPLOAD only. */
+  uploadUrl?: string;
+  /** FILE_UPLOAD only: the chunking declared at init, which `uploadChunks` must follow. */
+  chunkPlan?: ChunkPlan;
+  raw: unknown;
+}
+
+export interface TikTokStatusResult {
+  status: TikTokPublishStatus;
+  failReason?: string;
+  /** `publicaly_available_post_id`: empty until the post is publicly viewable. */
+  postIds: string[];
+  uploadedBytes?: number;
+  raw: unknown;
+}
+
+export const TIKTOK_V2_ENDPOINTS = {
+  token: 'POST /v2/oauth/token/',
+  userInfo: 'GET /v2/user/info/',
+  creatorInfo: 'POST /v2/post/publish/creator_info/query/',
+  directInit: 'POST /v2/post/publish/video/init/',
+  inboxInit: 'POST /v2/post/publish/inbox/video/init/',
+  status: 'POST /v2/post/publish/status/fetch/',
+  upload: 'PUT {upload_url}',
+} as const;
+
+const USER_FIELDS = 'open_id,union_id,avatar_url,display_name,username';
+
+/**
+ * The per-token quota bucket TikTok meters: 6 inits, 30 status fetches and 20 creator_info calls per
+ * minute per user access token. Named by a hash so tokens never reach Redis keys or logs; a refresh
+ * starts a fresh bucket, as a new token does on TikTok.
+ */
+export function tiktokTokenScope(action: AccountAction, accessToken: string): QuotaScope {
+  return accountScope(action, `tiktok-token:${createHash('sha256').update(accessToken).digest('hex').slice(0, 32)}`);
+}
+
+interface SendRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  endpoint: string;
+  headers: Record<string, string>;
+  body?: string;
+  idempotent: boolean;
+  scope: QuotaScope | null;
+}
+
+/** TikTok's own v2 API: OAuth, user info, creator_info, direct and inbox video posts, chunked upload, status. */
+export class TikTokV2Client {
+  readonly #pool: Pool;
+  readonly #options: TikTokV2ClientOptions;
+  readonly #clock: () => number;
+  readonly #timeoutMs: number;
+  readonly #appScope: QuotaScope;
+
+  constructor(options: TikTokV2ClientOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#appScope = apiKeyScope(options.clientKey);
+    this.#pool = new Pool(new URL(options.baseUrl).origin, {
+      connections: options.connections ?? 16,
+      connectTimeout: this.#timeoutMs,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+  }
+
+  /** The app-wide bucket `reached_active_user_cap` blocks until 00:00 UTC. */
+  get appScope(): QuotaScope {
+    return this.#appScope;
+  }
+
+  /** The page to send the user to. `state` must be single-use and checked on the callback. */
+  authorizeUrl(input: { state: string; codeChallenge: string; scopes: readonly string[]; redirectUri: string }): string {
+    const url = new URL('/v2/auth/authorize/', this.#options.authUrl);
+    url.searchParams.set('client_key', this.#options.clientKey);
+    url.searchParams.set('scope', input.scopes.join(','));
+    url.searchParams.set('redirect_uri', input.redirectUri);
+    url.searchParams.set('state', input.state);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('code_challenge', input.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    return url.toString();
+  }
+
+  /** Codes are single-use, so this is not retried blindly: a lost answer means a new connect. */
+  exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<TikTokTokens> {
+    return this.#token({ grant_type: 'authorization_code', code: input.code, code_verifier: input.codeVerifier, redirect_uri: input.redirectUri });
+  }
+
+  /**
+   * Rotates the pair: the refresh token passed in stops working once TikTok answers. A refresh sent
+   * but unanswered may already have rotated it, so a retry can meet `invalid_grant`; callers must
+   * commit the new pair before anything else uses it.
+   */
+  refresh(refreshToken: string): Promise<TikTokTokens> {
+    return this.#token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  }
+
+  async userInfo(accessToken: string): Promise<TikTokV2User> {
+    const { data } = await this.#json(
+      { method: 'GET', path: `/v2/user/info/?fields=${USER_FIELDS}`, endpoint: TIKTOK_V2_ENDPOINTS.userInfo, headers: this.#bearer(accessToken), idempotent: true, scope: null },
+      TikTokUserInfoResponse,
+    );
+    return data.data.user;
+  }
+
+  async creatorInfo(accessToken: string): Promise<{ info: TikTokCreatorInfo; raw: unknown }> {
+    const { data, raw } = await this.#json(
+      { method: 'POST', path: '/v2/post/publish/creator_info/query/', endpoint: TIKTOK_V2_ENDPOINTS.creatorInfo, headers: this.#bearer(accessToken), body: '{}', idempotent: true, scope: tiktokTokenScope('creatorInfo', accessToken) },
+      TikTokCreatorInfoResponse,
+    );
+    return { info: data.data, raw };
+  }
+
+  /**
+   * Starts a direct post. NOT idempotent: every accepted init is a post. A request that may have
+   * been written but got no answer (or a 504) is `Ambiguous` and must not be re-sent.
+   */
+  initDirectPost(accessToken: string, input: { postInfo: TikTokPostInfo; source: TikTokVideoSource }): Promise<TikTokInitResult> {
+    const post = input.postInfo;
+    const postInfo = {
+      privacy_level: post.privacyLevel,
+      ...(post.title === undefined ? {} : { title: post.title }),
+      ...(post.disableDuet === undefined ? {} : { disable_duet: post.disableDuet }),
+      ...(post.disableComment === undefined ? {} : { disable_comment: post.disableComment }),
+      ...(post.disableStitch === undefined ? {} : { disable_stitch: post.disableStitch }),
+      ...(post.videoCoverTimestampMs === undefined ? {} : { video_cover_timestamp_ms: post.videoCoverTimestampMs }),
+    };
+    return this.#init(accessToken, '/v2/post/publish/video/init/', TIKTOK_V2_ENDPOINTS.directInit, input.source, { post_info: postInfo });
+  }
+
+  /** Uploads to the user's inbox as a draft they finish in the app. NOT idempotent, like `initDirectPost`. */
+  initInboxPost(accessToken: string, input: { source: TikTokVideoSource }): Promise<TikTokInitResult> {
+    return this.#init(accessToken, '/v2/post/publish/inbox/video/init/', TIKTOK_V2_ENDPOINTS.inboxInit, input.source, {});
+  }
+
+  /**
+   * Sends the file in the chunks declared at init, in order, each as one PUT with `Content-Range`.
+   * `media` is read once, front to back; only the bytes of the chunk in flight are held, so a
+   * large file streams through without being buffered whole.
+   */
+  async uploadChunks(uploadUrl: string, plan: ChunkPlan, media: AsyncIterable<Uint8Array> | Uint8Array, options: { contentType?: string } = {}): Promise<void> {
+    const reader = new ByteReader(media instanceof Uint8Array ? [media] : media);
+    for (const span of chunkSpans(plan)) {
+      const started = performance.now();
+      let status: number | 'error' = 'error';
+      try {
+        const response = await undiciRequest(uploadUrl, {
+          method: 'PUT',
+          headers: {
+            'content-type': options.contentType ?? 'video/mp4',
+            'content-length': String(span.length),
+            'content-range': `bytes ${span.start}-${span.end}/${plan.videoSize}`,
+          },
+          body: Readable.from(reader.take(span.length)),
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
+        });
+        const text = await response.body.text();
+        status = response.statusCode;
+        if (status < 200 || status >= 300) {
+          const body = parseJson(text);
+          const { message } = tiktokErrorFields(body);
+          const init = { upstream: 'tiktok' as const, endpoint: TIKTOK_V2_ENDPOINTS.upload, httpStatus: status, code: 'upload_refused', body, message: `TikTok upload of chunk ${span.index + 1}/${plan.totalChunkCount} answered ${status}: ${message}` };
+          throw status >= 500 ? new Transient(init) : new Permanent(init);
+        }
+      } catch (e) {
+        const error = toError(e);
+        if (error instanceof Permanent || error instanceof Transient) throw error;
+        if (error instanceof MediaTooShort) throw new Permanent({ upstream: 'tiktok', endpoint: TIKTOK_V2_ENDPOINTS.upload, code: 'media_too_short', message: error.message, cause: error });
+        // Re-sending a chunk's range is safe: the upload server takes each range once, in order.
+        throw classifyNetworkError('tiktok', TIKTOK_V2_ENDPOINTS.upload, error, { idempotent: true });
+      } finally {
+        this.#report({ upstream: 'tiktok', endpoint: TIKTOK_V2_ENDPOINTS.upload, status, durationMs: performance.now() - started });
+      }
+    }
+  }
+
+  async fetchStatus(accessToken: string, publishId: string): Promise<TikTokStatusResult> {
+    const { data, raw } = await this.#json(
+      {
+        method: 'POST',
+        path: '/v2/post/publish/status/fetch/',
+        endpoint: TIKTOK_V2_ENDPOINTS.status,
+        headers: this.#bearer(accessToken),
+        body: JSON.stringify({ publish_id: publishId }),
+        idempotent: true,
+        scope: tiktokTokenScope('status', accessToken),
+      },
+      TikTokStatusResponse,
+    );
+    const { status, fail_reason: failReason, publicaly_available_post_id: postIds, uploaded_bytes: uploadedBytes } = data.data;
+    return { status, ...(failReason ? { failReason } : {}), postIds: postIds ?? [], ...(uploadedBytes === undefined ? {} : { uploadedBytes }), raw };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #init(accessToken: string, path: string, endpoint: string, source: TikTokVideoSource, extra: Record<string, unknown>): Promise<TikTokInitResult> {
+    const plan = source.source === 'FILE_UPLOAD' ? planChunks(source.videoSize, source.chunkSize) : null;
+    const sourceInfo =
+      plan === null
+        ? { source: 'PULL_FROM_URL', video_url: source.source === 'PULL_FROM_URL' ? source.videoUrl : '' }
+        : { source: 'FILE_UPLOAD', video_size: plan.videoSize, chunk_size: plan.chunkSize, total_chunk_count: plan.totalChunkCount };
+    const { data, raw } = await this.#json(
+      { method: 'POST', path, endpoint, headers: this.#bearer(accessToken), body: JSON.stringify({ ...extra, source_info: sourceInfo }), idempotent: false, scope: tiktokTokenScope('publish', accessToken) },
+      TikTokInitResponse,
+    );
+    const uploadUrl = data.data.upload_url;
+    if (plan !== null && uploadUrl === undefined) throw invalidResponse('tiktok', endpoint, 200, raw, 'data.upload_url: missing for FILE_UPLOAD');
+    return { publishId: data.data.publish_id, ...(uploadUrl === undefined ? {} : { uploadUrl }), ...(plan === null ? {} : { chunkPlan: plan }), raw };
+  }
+
+  async #token(fields: Record<string, string>): Promise<TikTokTokens> {
+    const form = new URLSearchParams({ client_key: this.#options.clientKey, client_secret: this.#options.clientSecret, ...fields });
+    const receivedAt = this.#clock();
+    const { data, raw } = await this.#json(
+      {
+        method: 'POST',
+        path: '/v2/oauth/token/',
+        endpoint: TIKTOK_V2_ENDPOINTS.token,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
+        body: form.toString(),
+        // Codes are single-use and refresh tokens rotate: a re-sent request is never a no-op.
+        idempotent: false,
+        scope: null,
+      },
+      TikTokTokenResponse,
+      // A lost token answer is not Ambiguous-and-reconcile: there is nothing to reconcile against,
+      // and the remedy (refresh again, or reconnect) is the caller's usual path.
+      { ambiguousAsTransient: true },
+    );
+    return {
+      accessToken: data.access_token,
+      accessExpiresAt: receivedAt + data.expires_in * 1000,
+      refreshToken: data.refresh_token,
+      refreshExpiresAt: receivedAt + data.refresh_expires_in * 1000,
+      openId: data.open_id,
+      scopes: data.scope.split(',').map((scope) => scope.trim()).filter((scope) => scope !== ''),
+      raw,
+    };
+  }
+
+  #bearer(accessToken: string): Record<string, string> {
+    return { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=UTF-8' };
+  }
+
+  async #json<T>(request: SendRequest, schema: ZodType<T>, options: { ambiguousAsTransient?: boolean } = {}): Promise<{ data: T; raw: unknown }> {
+    const started = performance.now();
+    let status: number | 'error' = 'error';
+    let response: { statusCode: number; headers: HeaderBag; text: string };
+    try {
+      const answer = await this.#pool.request({ method: request.method, path: request.path, headers: request.headers, body: request.body ?? null });
+      response = { statusCode: answer.statusCode, headers: answer.headers, text: await answer.body.text() };
+      status = answer.statusCode;
+    } catch (e) {
+      const idempotent = request.idempotent || options.ambiguousAsTransient === true;
+      throw classifyNetworkError('tiktok', request.endpoint, toError(e), { idempotent });
+    } finally {
+      this.#report({ upstream: 'tiktok', endpoint: request.endpoint, status, durationMs: performance.now() - started });
+    }
+    const body = parseJson(response.text);
+    const errorCode = tiktokErrorFields(body).code;
+    const refused = response.statusCode < 200 || response.statusCode >= 300 || (errorCode !== undefined && errorCode !== 'ok' && request.endpoint !== TIKTOK_V2_ENDPOINTS.token) || (request.endpoint === TIKTOK_V2_ENDPOINTS.token && typeof (body as { error?: unknown } | undefined)?.error === 'string');
+    if (refused) {
+      throw classifyTikTokV2Error(response.statusCode, body, response.headers, {
+        endpoint: request.endpoint,
+        scope: request.scope,
+        appScope: this.#appScope,
+        defaultRetryAfterMs: this.#options.defaultRetryAfterMs ?? 60_000,
+        idempotent: request.idempotent,
+        now: this.#clock(),
+      });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+      throw invalidResponse('tiktok', request.endpoint, response.statusCode, body, issues);
+    }
+    return { data: parsed.data, raw: body };
+  }
+
+  #report(info: UpstreamResponseInfo): void {
+    try {
+      this.#options.onResponse?.(info);
+    } catch {
+      // A broken metrics hook must never turn an answer into a failure.
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.slice(0, 2000);
+  }
+}
+
+class MediaTooShort extends Error {
+  override readonly name = 'MediaTooShort';
+}
+
+/** Cuts one pass over `source` into consecutive pieces of exact lengths, carrying leftovers across. */
+class ByteReader {
+  readonly #iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  #leftover: Uint8Array = new Uint8Array(0);
+
+  constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    this.#iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  }
+
+  async *take(length: number): AsyncGenerator<Uint8Array> {
+    let remaining = length;
+    while (remaining > 0) {
+      if (this.#leftover.length === 0) {
+        const next = await this.#iterator.next();
+        if (next.done === true) throw new MediaTooShort(`the media ended ${remaining} bytes before the declared size`);
+        this.#leftover = next.value;
+        continue;
+      }
+      const piece = this.#leftover.subarray(0, remaining);
+      this.#leftover = this.#leftover.subarray(piece.length);
+      remaining -= piece.length;
+      yield piece;
+    }
+  }
+}
