@@ -79,6 +79,27 @@ describe('POST /v1/accounts/sync imports what the provider lists', () => {
     expect(publishesFor(world.sandbox, 'acct_sync_2')).toBe(1);
   });
 
+  it('an empty provider list changes nothing (502), and a sync never revives an account an operator deleted', async () => {
+    await world.admin('PUT', '/provider-accounts', [first]);
+    await sync();
+    const before = await world.api.db.pool.query<{ status: string }>("select status from accounts where provider = 'posting' order by external_id");
+    await world.admin('PUT', '/provider-accounts', []);
+    const empty = await world.api.app.inject({ method: 'POST', url: '/v1/accounts/sync', headers: world.api.auth, payload: { provider: 'posting' } });
+    expect(empty.statusCode).toBe(502);
+    const after = await world.api.db.pool.query<{ status: string }>("select status from accounts where provider = 'posting' order by external_id");
+    expect(after.rows).toEqual(before.rows);
+
+    await world.admin('PUT', '/provider-accounts', [first]);
+    const listed = await sync();
+    const id = [...listed.updated, ...listed.relinked].find((account) => account.externalId === 'acct_sync_1')?.id ?? '';
+    expect((await world.api.app.inject({ method: 'DELETE', url: `/v1/accounts/${id}`, headers: world.api.auth })).statusCode).toBe(200);
+    await sync();
+    const view = await world.api.app.inject({ method: 'GET', url: `/v1/accounts/${id}`, headers: world.api.auth });
+    expect(view.json()).toMatchObject({ status: 'deleted' });
+    const reauthorize = await world.api.app.inject({ method: 'POST', url: `/v1/accounts/${id}/reauthorize`, headers: world.api.auth, payload: {} });
+    expect(reauthorize.statusCode).toBe(409);
+  });
+
   it('refuses another provider, naming the field', async () => {
     const response = await world.api.app.inject({ method: 'POST', url: '/v1/accounts/sync', headers: world.api.auth, payload: { provider: 'tikapi' } });
     expect(response.statusCode).toBe(400);

@@ -105,7 +105,7 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
           summary: 'Mark an account active again (optionally with new credentials) and resume everything parked on it',
           params: uuidParamsSchema,
           body: reauthorizeAccountBodySchema.nullish(),
-          response: { 200: reauthorizedSchema, ...errors },
+          response: { 200: reauthorizedSchema, 409: errorEnvelopeSchema, ...errors },
         },
       },
       async (request) => {
@@ -113,7 +113,11 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         const row = await recordAccountReauthorized(db, request.params.id, {
           credentialsEncrypted: credentials === undefined ? undefined : encryptCredentials(cipher, credentials),
         });
-        if (row === null) throw notFound('Account');
+        if (row === null) {
+          const existing = await findAccount(db, request.params.id);
+          if (existing === null) throw notFound('Account');
+          throw conflict(`The account is ${existing.status}; ${existing.status === 'deleted' ? 'link it again to bring it back' : 'link it again or sync once the provider lists it'}`, { id: `is ${existing.status}` });
+        }
         // The account is active (committed) before anything resumes, so a resumed job that runs at
         // once sees an active account rather than parking again.
         const resumed = await resumeParkedWork(context, row.id);

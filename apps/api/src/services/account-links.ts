@@ -78,6 +78,9 @@ export function providerAccountFacts(listed: PostingAccount): ProviderAccountFac
 /** POST /v1/accounts/sync: the provider's list, applied in one transaction; relinked accounts' posts resume. */
 export async function syncAccounts(context: ApiContext): Promise<SyncOutcome> {
   const { accounts } = await context.posting.listAccounts();
+  // An empty list is far more often a wrong key or a provider hiccup than a team with no accounts
+  // left; applied, it would unlink the whole fleet and stop every post.
+  if (accounts.length === 0) throw new ApiError(502, 'upstream_unavailable', 'the posting API listed no accounts; nothing was changed (unlink accounts one by one with DELETE /v1/accounts/:id)');
   const outcome = await syncPostingAccounts(context.db.db, accounts.map(providerAccountFacts));
   for (const account of outcome.relinked) await resumeWaitingPosts(context, account.id);
   return outcome;

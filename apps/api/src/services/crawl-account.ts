@@ -9,6 +9,7 @@ import { invalidInput } from '../errors';
 export async function assertCrawlAccount(executor: Executor, accountId: string, field: string): Promise<void> {
   const account = await findAccountCredentials(executor, accountId);
   if (account === null) throw invalidInput(`Unknown ${field}`, { [field]: 'no account has this id' });
+  if (account.status === 'deleted') throw invalidInput('The account was deleted', { [field]: 'is a deleted account' });
   if (account.provider !== 'tikapi') throw invalidInput('The account is not a TikAPI account', { [field]: `is a ${account.provider} account; crawls need a tikapi account` });
   if (account.credentialsEncrypted === null) throw invalidInput('The account has no account key', { [field]: 'has no credentials; add its TikAPI account key first' });
 }

@@ -71,7 +71,7 @@ async function loadAccountKey(
   accountId: string,
 ): Promise<{ kind: 'key'; accountKey: string } | Extract<SourceResolution, { kind: 'reauth_required' | 'failed' }>> {
   const account = await findAccount(context.db.db, accountId);
-  if (account === null) return { kind: 'failed', code: 'account_missing', message: `account ${accountId} no longer exists` };
+  if (account === null || account.status === 'deleted') return { kind: 'failed', code: 'account_missing', message: `account ${accountId} no longer exists (deleted)` };
   // Already known to be expired: park without spending a request on a certain 428.
   if (account.status === 'reauth_required') {
     return { kind: 'reauth_required', accountId, reason: account.reauthReason ?? 'the account must be re-authorised' };

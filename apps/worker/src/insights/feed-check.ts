@@ -1,4 +1,4 @@
-import { findPostWithAccount, recordFeedCheckNote, recordVerifiedInFeed, videoIdsOwnedByOtherPosts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { findPostWithAccount, recordFeedCheckNote, recordVerifiedInFeed, rivalPostCaptions, videoIdsOwnedByOtherPosts, type AccountRow, type PostRow } from '@pubcrawl/db';
 import { toError } from '@pubcrawl/errors';
 import { MAX_PAGE_SIZE, NotFoundOnTikTok, QuotaWait, type TikTokVideo } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
@@ -88,10 +88,19 @@ async function lookInFeed(
   const candidates = page.items.filter((video) => inWindow(video) && normaliseCaption(video.desc) === caption);
   // The same caption posted twice (allowDuplicate) must not make one video publish two posts.
   const owned = await videoIdsOwnedByOtherPosts(context.db.db, post.id, candidates.map((video) => video.id));
-  const [best] = candidates
-    .filter((video) => !owned.has(video.id))
-    .sort((a, b) => Math.abs(a.createTime * 1000 - window.submittedAt) - Math.abs(b.createTime * 1000 - window.submittedAt));
-  if (best !== undefined) return { kind: 'match', video: best, username };
+  const unowned = candidates.filter((video) => !owned.has(video.id));
+  const rivals = (await rivalPostCaptions(context.db.db, post, new Date(window.from), new Date(window.to))).filter((rival) => normaliseCaption(rival.content ?? '') === caption);
+  const [only] = unowned;
+  // Proof needs one video and one post that could be it: with two same-caption posts in flight,
+  // or two matching videos, a match could hand this post another post's video.
+  if (only !== undefined && unowned.length === 1 && rivals.length === 0) return { kind: 'match', video: only, username };
+  if (unowned.length > 0) {
+    return {
+      kind: 'miss',
+      message: `ambiguous at ${checkedAt}: ${unowned.length} video(s) of @${username} carry this caption and ${rivals.length} other post(s) of the account with it are still unresolved; resolve it by hand (POST /v1/posts/:id/resolve)`,
+      data: { username, checkedAt, candidates: unowned.map((video) => video.id), rivals: rivals.map((rival) => rival.id) },
+    };
+  }
   return {
     kind: 'miss',
     message: `not among the ${FEED_DEPTH} newest posts of @${username} at ${checkedAt} (the feed listed ${page.items.length})`,

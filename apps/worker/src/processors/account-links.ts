@@ -51,9 +51,18 @@ export function createAccountLinkProcessor(context: WorkerContext): Processor<'a
         return { status: 'confirmed', accountId: confirmed.account.id };
       }
       case 'expired':
+        await recordLinkStatus(context.db.db, link.id, 'expired', check.message ?? 'the QR code expired');
+        return { status: 'expired' };
       case 'utilised':
-        await recordLinkStatus(context.db.db, link.id, check.status, check.message ?? (check.status === 'expired' ? 'the QR code expired' : 'the QR code was already used'));
-        return { status: check.status };
+        // The provider says `confirmed` once. If that answer was lost (a timeout, a crash), the
+        // creator did confirm and the account is in the provider's list; only a sync can tell which.
+        await recordLinkStatus(
+          context.db.db,
+          link.id,
+          'utilised',
+          `${check.message ?? 'the QR code was already used'}; if the creator confirmed it, POST /v1/accounts/sync imports the account`,
+        );
+        return { status: 'utilised' };
     }
   };
 }

@@ -29,7 +29,9 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
       await endPost(context, post, ['processing'], 'failed', { code: 'missing_publish_id', message: 'the post is processing but has no publish id to poll' });
       return { failed: 'missing_publish_id' };
     }
-    if (account.status !== 'active') {
+    // Only an expired session parks: TikTok already has a post whose account was unlinked or
+    // deleted meanwhile, and its outcome is still worth knowing.
+    if (account.status === 'reauth_required') {
       await parkWithAccount(context, post, ['processing']);
       return { parked: 'account reauth_required' };
     }

@@ -88,7 +88,7 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
 
   const { hold, sentToday } = await accountHold(context, account);
   if (hold !== null) return holdPost(context, post, hold);
-  const mismatches = await creatorSettingsCheck(context, account, post);
+  const mismatches = await withQuotaWaitShown(context, post, 'creatorInfo', () => creatorSettingsCheck(context, account, post));
   if (mismatches.length > 0) {
     const message = `the creator's settings changed since the post was scheduled: ${mismatches.map((m) => `${m.field}: ${m.message}`).join('; ')}`;
     await endPost(context, post, ['scheduled'], 'failed', { code: 'creator_settings_changed', message }, db);
@@ -97,21 +97,7 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
 
   while (Date.now() < post.scheduledAt.getTime()) await sleep(post.scheduledAt.getTime() - Date.now());
 
-  try {
-    await waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId)));
-  } catch (caught) {
-    if (caught instanceof QuotaWait) {
-      const perAccount = caught.scope.kind === 'account';
-      await recordPostWait(context.db.db, post, {
-        reason: perAccount ? 'account_quota' : 'fleet_quota',
-        until: new Date(caught.untilMs),
-        message: perAccount
-          ? `this account may publish ${context.env.ACCOUNT_PUBLISH_PER_MINUTE} posts a minute (ACCOUNT_PUBLISH_PER_MINUTE); its next slot is at ${new Date(caught.untilMs).toISOString()}`
-          : `the posting API key's request quota is used up; the next slot is at ${new Date(caught.untilMs).toISOString()}`,
-      });
-    }
-    throw caught;
-  }
+  await withQuotaWaitShown(context, post, 'publish', async () => waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId))));
 
   const claimDetails = { code: 'submitting', message: null, attemptsDelta: 1, patch: { submittedAt: new Date(), waiting: null } };
   const claim = claimNeedsCapLock(context, sentToday)
@@ -132,6 +118,31 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
   return recordSubmitted(context, db, claimed, result);
+}
+
+/**
+ * Runs `step`; a quota wait it throws is shown on the post (`waiting`) before the runner delays the
+ * job, so a post held for quota, whether to publish or to re-read creator_info first, says why.
+ */
+async function withQuotaWaitShown<T>(context: WorkerContext, post: PostRow, action: 'publish' | 'creatorInfo', step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (caught) {
+    if (caught instanceof QuotaWait) {
+      const perAccount = caught.scope.kind === 'account';
+      const at = new Date(caught.untilMs).toISOString();
+      const limit =
+        action === 'publish'
+          ? `this account may publish ${context.env.ACCOUNT_PUBLISH_PER_MINUTE} posts a minute (ACCOUNT_PUBLISH_PER_MINUTE)`
+          : `this account's creator_info may be read ${context.env.ACCOUNT_CREATOR_INFO_PER_MINUTE} times a minute, and it is re-read before sending`;
+      await recordPostWait(context.db.db, post, {
+        reason: perAccount ? 'account_quota' : 'fleet_quota',
+        until: new Date(caught.untilMs),
+        message: perAccount ? `${limit}; its next slot is at ${at}` : `the posting API key's request quota is used up; the next slot is at ${at}`,
+      });
+    }
+    throw caught;
+  }
 }
 
 /** `scheduled -> publishing` in one statement, counting the attempt. */

@@ -1,4 +1,5 @@
 import type { AccountResponse } from '@pubcrawl/contracts';
+import type { AccountStatus } from '@pubcrawl/domain';
 import { and, desc, eq, getTableColumns, inArray, ne, notInArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../client';
 import { accounts, postEvents, posts, schedules } from '../schema';
@@ -35,9 +36,9 @@ export async function findAccount(executor: Executor, accountId: string): Promis
 }
 
 /** Only the columns that say whether an account can run an authenticated crawl. */
-export async function findAccountCredentials(executor: Executor, accountId: string): Promise<Pick<AccountRow, 'provider' | 'credentialsEncrypted'> | null> {
+export async function findAccountCredentials(executor: Executor, accountId: string): Promise<Pick<AccountRow, 'provider' | 'credentialsEncrypted' | 'status'> | null> {
   const [row] = await executor
-    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted })
+    .select({ provider: accounts.provider, credentialsEncrypted: accounts.credentialsEncrypted, status: accounts.status })
     .from(accounts)
     .where(eq(accounts.id, accountId));
   return row ?? null;
@@ -85,7 +86,8 @@ export async function recordAccountReauthorized(
       ...(change.credentialsEncrypted === undefined ? {} : { credentialsEncrypted: change.credentialsEncrypted }),
       updatedAt: new Date(),
     })
-    .where(eq(accounts.id, accountId))
+    // A deleted account stays deleted; an unlinked one comes back through a link or a sync.
+    .where(and(eq(accounts.id, accountId), inArray(accounts.status, ['active', 'reauth_required'])))
     .returning();
   return row ?? null;
 }
@@ -160,7 +162,18 @@ export interface ProviderAccountFacts {
  * account that was unlinked or deleted; an account waiting for re-authorization stays so (only
  * an explicit reauthorize resumes its parked posts).
  */
-export async function upsertPostingAccount(executor: Executor, facts: ProviderAccountFacts, now: Date = new Date()): Promise<{ account: AccountRow; created: boolean }> {
+export async function upsertPostingAccount(
+  executor: Executor,
+  facts: ProviderAccountFacts,
+  now: Date = new Date(),
+  // A QR link is the creator saying yes again, so it revives a deleted account; a sync only
+  // restores what the provider had stopped listing, never what an operator deleted.
+  revive: readonly AccountStatus[] = ['unlinked', 'deleted'],
+): Promise<{ account: AccountRow; created: boolean }> {
+  const revivable = sql.join(
+    revive.map((status) => sql`${status}::account_status`),
+    sql`, `,
+  );
   const label = facts.label ?? facts.displayName ?? facts.username ?? facts.externalId;
   const rows = await executor
     .insert(accounts)
@@ -180,8 +193,8 @@ export async function upsertPostingAccount(executor: Executor, facts: ProviderAc
         displayName: sql`coalesce(excluded.display_name, ${accounts.displayName})`,
         profile: sql`coalesce(${accounts.profile}, '{}'::jsonb) || coalesce(excluded.profile, '{}'::jsonb)`,
         syncedAt: now,
-        status: sql`case when ${accounts.status} in ('unlinked', 'deleted') then 'active'::account_status else ${accounts.status} end`,
-        unlinkedAt: sql`case when ${accounts.status} in ('unlinked', 'deleted') then null else ${accounts.unlinkedAt} end`,
+        status: sql`case when ${accounts.status} in (${revivable}) then 'active'::account_status else ${accounts.status} end`,
+        unlinkedAt: sql`case when ${accounts.status} in (${revivable}) then null else ${accounts.unlinkedAt} end`,
         updatedAt: now,
       },
     })
@@ -210,10 +223,10 @@ export async function syncPostingAccounts(db: Database, listed: readonly Provide
     const previous = new Map(before.map((row) => [row.externalId, row]));
     const outcome: SyncOutcome = { created: [], updated: [], unlinked: [], relinked: [] };
     for (const facts of listed) {
-      const { account, created } = await upsertPostingAccount(tx, facts, now);
+      const { account, created } = await upsertPostingAccount(tx, facts, now, ['unlinked']);
       const was = previous.get(facts.externalId);
       if (created) outcome.created.push(account);
-      else if (was !== undefined && (was.status === 'unlinked' || was.status === 'deleted')) outcome.relinked.push(account);
+      else if (was?.status === 'unlinked') outcome.relinked.push(account);
       else outcome.updated.push(account);
     }
     const listedIds = listed.map((facts) => facts.externalId);
@@ -261,11 +274,14 @@ export async function deleteAccount(db: Database, accountId: string): Promise<De
   return db.transaction(async (tx) => {
     const [account] = await tx.select().from(accounts).where(eq(accounts.id, accountId)).for('update');
     if (account === undefined || account.status === 'deleted') return { ok: false, reason: 'not_found' };
-    const busy = await tx
-      .select({ id: posts.id })
+    // FOR UPDATE waits for a claim in flight and then sees its committed status: checked without
+    // the lock, a post claimed between this check and the cancel below would be left publishing.
+    const live = await tx
+      .select({ id: posts.id, status: posts.status })
       .from(posts)
-      .where(and(eq(posts.accountId, accountId), inArray(posts.status, ['publishing', 'processing'])))
-      .limit(20);
+      .where(and(eq(posts.accountId, accountId), inArray(posts.status, ['scheduled', 'reauth_required', 'publishing', 'processing'])))
+      .for('update');
+    const busy = live.filter(({ status }) => status === 'publishing' || status === 'processing').slice(0, 20);
     if (busy.length > 0) return { ok: false, reason: 'busy', postIds: busy.map(({ id }) => id) };
     const now = new Date();
     const cancelled = await tx

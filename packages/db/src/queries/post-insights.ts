@@ -262,3 +262,23 @@ export async function recordFeedCheckNote(
     return true;
   });
 }
+
+/**
+ * The account's other posts sent in the window whose video is not known yet (in flight, unconfirmed,
+ * or published without a URL), with their captions: any of them could be the video a feed check
+ * finds, so a caption match is proof only when none shares it.
+ */
+export async function rivalPostCaptions(executor: Executor, post: Pick<PostRow, 'id' | 'accountId'>, from: Date, to: Date): Promise<Array<{ id: string; content: string | null }>> {
+  return executor
+    .select({ id: posts.id, content: sql<string | null>`${posts.request} ->> 'content'` })
+    .from(posts)
+    .where(
+      and(
+        eq(posts.accountId, post.accountId),
+        sql`${posts.id} <> ${post.id}`,
+        or(inArray(posts.status, ['publishing', 'processing', 'unconfirmed']), and(eq(posts.status, 'published'), isNull(posts.videoId), isNull(posts.publicUrl))),
+        sql`${posts.submittedAt} between ${from} and ${to}`,
+      ),
+    )
+    .limit(100);
+}
