@@ -72,7 +72,7 @@ describe('the queries behind the api', () => {
     const second = await listAccounts(handle.db, { limit: 2, cursor: first?.nextCursor ?? undefined });
     expect(second?.items[0]?.id).toBe(ids[0]);
     expect(await listAccounts(handle.db, { limit: 2, cursor: 'not-a-cursor' })).toBeNull();
-    expect(await findAccountCredentials(handle.db, ids[0] ?? '')).toEqual({ provider: 'tikapi', credentialsEncrypted: 'v1:x' });
+    expect(await findAccountCredentials(handle.db, ids[0] ?? '')).toEqual({ provider: 'tikapi', credentialsEncrypted: 'v1:x', status: 'active' });
     expect(await findAccountCredentials(handle.db, randomUUID())).toBeNull();
   });
 
