@@ -20,12 +20,10 @@ import {
   type CrawlChangeItemResponse,
   type CrawlChangeType,
 } from '@pubcrawl/contracts';
-import { toError } from '@pubcrawl/errors';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
-import { csvField, EXPORT_BATCH_ROWS, negotiateExportFormat, STREAM_CONTENT_TYPES, type StreamFormat } from '../services/crawl-export';
+import { csvField, EXPORT_BATCH_ROWS, negotiateExportFormat, sendExportStream, type StreamFormat } from '../services/crawl-export';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema, 409: errorEnvelopeSchema };
 
@@ -88,11 +86,7 @@ export const crawlChangesRoutes = (context: ApiContext): FastifyPluginAsyncZod =
         const format = request.query.format ?? negotiateExportFormat(request.headers.accept);
         if (format !== 'json') {
           const stream = Readable.from(changeChunks(db, sides, format), { objectMode: false, highWaterMark: 64 * 1024 });
-          stream.on('error', (e: unknown) => request.log.error({ err: toError(e), crawlId: crawl.id }, 'follower changes export stream failed'));
-          reply.type(STREAM_CONTENT_TYPES[format]);
-          if (format === 'csv') reply.header('content-disposition', `attachment; filename="crawl-${crawl.id}-${type}.csv"`);
-          // As for crawl items: a stream skips the response schema, which the typed reply cannot express.
-          return (reply as FastifyReply).send(stream);
+          return sendExportStream(reply, request.log, stream, format, { csvFilename: `crawl-${crawl.id}-${type}.csv`, logContext: { crawlId: crawl.id, type } });
         }
         const after = request.query.cursor === undefined ? -1 : decodePositionCursor(request.query.cursor);
         if (after === null) throw invalidInput('Invalid cursor', { cursor: 'is not a cursor this API returned' });

@@ -14,12 +14,11 @@ import {
 import { crawlJobId, crawlQueueName, enqueueCrawl } from '@pubcrawl/queue';
 import { crawlItemSchema, crawlItemsQuerySchema, crawlSchema, createCrawlBodySchema, crawlMaxItemsProblem, errorEnvelopeSchema, listCrawlsQuerySchema, pageOf, uuidParamsSchema, type CrawlExportFormat } from '@pubcrawl/contracts';
 
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { conflict, invalidInput, notFound } from '../errors';
 import { assertCrawlAccount } from '../services/crawl-account';
-import { crawlItemsStream, negotiateExportFormat, STREAM_CONTENT_TYPES } from '../services/crawl-export';
+import { crawlItemsStream, negotiateExportFormat, sendExportStream } from '../services/crawl-export';
 import { toError } from '@pubcrawl/errors';
 
 const errors = { 400: errorEnvelopeSchema, 404: errorEnvelopeSchema, 409: errorEnvelopeSchema };
@@ -157,13 +156,10 @@ export const crawlsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         const { crawl } = await load(request.params.id);
         const format = exportFormat(request.query.format, request.headers.accept);
         if (format !== 'json') {
-          const stream = crawlItemsStream(db, crawl, format);
-          stream.on('error', (e: unknown) => request.log.error({ err: toError(e), crawlId: crawl.id }, 'crawl export stream failed'));
-          reply.type(STREAM_CONTENT_TYPES[format]);
-          if (format === 'csv') reply.header('content-disposition', `attachment; filename="crawl-${crawl.id}.csv"`);
-          // A stream skips the response schema (its lines are the objects the JSON pages carry), which
-          // the typed reply cannot express; the plain FastifyReply takes any payload.
-          return (reply as FastifyReply).send(stream);
+          return sendExportStream(reply, request.log, crawlItemsStream(db, crawl, format), format, {
+            csvFilename: `crawl-${crawl.id}.csv`,
+            logContext: { crawlId: crawl.id },
+          });
         }
         const after = request.query.cursor === undefined ? -1 : decodePositionCursor(request.query.cursor);
         if (after === null) throw invalidInput('Invalid cursor', { cursor: 'is not a cursor this API returned' });

@@ -10,11 +10,9 @@ import {
   videoLookupSchema,
   videoParamsSchema,
 } from '@pubcrawl/contracts';
-import { toError } from '@pubcrawl/errors';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
-import { negotiateExportFormat, STREAM_CONTENT_TYPES } from '../services/crawl-export';
+import { negotiateExportFormat, sendExportStream } from '../services/crawl-export';
 import { profileHistoryStream, profilePoint, videoHistoryStream, videoPoint } from '../services/history-export';
 import { lookUpProfile, lookUpVideo } from '../services/lookups';
 
@@ -47,10 +45,9 @@ export const insightsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         const range = { from: optionalDate(request.query.from), to: optionalDate(request.query.to) };
         const format = request.query.format ?? negotiateExportFormat(request.headers.accept);
         if (format !== 'json') {
-          const stream = profileHistoryStream(db, username, range, format);
-          stream.on('error', (e: unknown) => request.log.error({ err: toError(e), username }, 'history export failed'));
-          reply.type(STREAM_CONTENT_TYPES[format]);
-          return (reply as FastifyReply).send(stream);
+          return sendExportStream(reply, request.log, profileHistoryStream(db, username, range, format), format, {
+            logContext: { username },
+          });
         }
         const rows = await profileHistory(db, username, { ...range, limit: request.query.limit });
         return { username, points: rows.map(profilePoint) };
@@ -78,10 +75,9 @@ export const insightsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
         const range = { from: optionalDate(request.query.from), to: optionalDate(request.query.to) };
         const format = request.query.format ?? negotiateExportFormat(request.headers.accept);
         if (format !== 'json') {
-          const stream = videoHistoryStream(db, videoId, range, format);
-          stream.on('error', (e: unknown) => request.log.error({ err: toError(e), videoId }, 'history export failed'));
-          reply.type(STREAM_CONTENT_TYPES[format]);
-          return (reply as FastifyReply).send(stream);
+          return sendExportStream(reply, request.log, videoHistoryStream(db, videoId, range, format), format, {
+            logContext: { videoId },
+          });
         }
         const rows = await videoHistory(db, videoId, { ...range, limit: request.query.limit });
         return { videoId, points: rows.map(videoPoint) };

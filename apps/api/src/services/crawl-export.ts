@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { crawlItemsAfter, type CrawlItemRow, type Executor } from '@pubcrawl/db';
 import type { CrawlKind } from '@pubcrawl/domain';
+import { toError } from '@pubcrawl/errors';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 
 /**
  * Rows per query while streaming. Each batch is one index range scan on (crawl_id, position) and
@@ -102,4 +104,23 @@ export function negotiateExportFormat(accept: string | undefined): 'json' | Stre
     if (q > best.q || (q === best.q && rank < best.rank)) best = { format: entry[1], q, rank };
   }
   return best.format;
+}
+
+/**
+ * Sends an NDJSON or CSV export: its content type, a download name for CSV, and a log line if the
+ * stream fails mid-way (the status is already sent by then). The reply is the plain FastifyReply:
+ * a stream skips the route's response schema (its lines are the objects the JSON pages carry), which
+ * a typed reply cannot express.
+ */
+export function sendExportStream(
+  reply: FastifyReply,
+  log: FastifyBaseLogger,
+  stream: Readable,
+  format: StreamFormat,
+  options: { csvFilename?: string; logContext: Record<string, unknown> },
+): FastifyReply {
+  stream.on('error', (e: unknown) => log.error({ err: toError(e), ...options.logContext }, 'export stream failed'));
+  void reply.type(STREAM_CONTENT_TYPES[format]);
+  if (format === 'csv' && options.csvFilename !== undefined) void reply.header('content-disposition', `attachment; filename="${options.csvFilename}"`);
+  return reply.send(stream);
 }
