@@ -59,39 +59,61 @@ async function lookupFailure(context: ApiContext, caught: unknown, what: string)
   throw error;
 }
 
-export async function lookUpProfile(context: ApiContext, username: string, maxAgeS: number) {
-  const key = profileKey(username);
+interface CachedLookup<Row> {
+  /** The Redis lock's name: one per handle or video, fleet-wide. */
+  lockKey: string;
+  /** What the store holds now (null: never looked up). */
+  find: () => Promise<Row | null>;
+  fetchedAt: (row: Row) => Date | null;
+  /** One upstream call and its store; runs under the lock and the quota. */
+  fetchAndStore: () => Promise<Row>;
+  /** How a failure is named in the answer: `@user_5`, `video 7…`. */
+  what: string;
+}
+
+/**
+ * The cached look-up both kinds share: the store while fresher than maxAge, otherwise one upstream
+ * call fleet-wide (single flight), whose answer every concurrent caller reads back from Postgres.
+ */
+async function cachedLookup<Row>(context: ApiContext, maxAgeS: number, lookup: CachedLookup<Row>): Promise<{ row: Row; source: Source }> {
   const maxAgeMs = maxAgeS * 1_000;
-  const cached = await findProfile(context.db.db, key);
-  if (cached !== null && isFresh(cached.fetchedAt, maxAgeMs)) return profileView(context, cached, 'cache');
+  const cached = await lookup.find();
+  if (cached !== null && isFresh(lookup.fetchedAt(cached), maxAgeMs)) return { row: cached, source: 'cache' };
   const startedAt = new Date();
   try {
     const { value } = await singleFlight(
       context.redis,
-      `${context.env.QUEUE_PREFIX}:lookup:profile:${key}`,
+      lookup.lockKey,
       async () => {
         // Another request may have stored it between our read and taking the lock.
-        const again = await findProfile(context.db.db, key);
-        if (again !== null && isFresh(again.fetchedAt, maxAgeMs)) return { row: again, source: 'cache' as Source };
+        const again = await lookup.find();
+        if (again !== null && isFresh(lookup.fetchedAt(again), maxAgeMs)) return { row: again, source: 'cache' as Source };
         await takeQuota(context);
-        const profile = await context.tikapi.client.checkProfile(key);
-        const row = await storeProfileLookup(
-          context.db.db,
-          crawledProfileFrom(key, profile),
-          new Date(),
-        );
-        return { row, source: 'upstream' as Source };
+        return { row: await lookup.fetchAndStore(), source: 'upstream' as Source };
       },
       async () => {
-        const row = await findProfile(context.db.db, key);
-        return row !== null && row.fetchedAt >= startedAt ? { row, source: 'cache' as Source } : null;
+        const row = await lookup.find();
+        const fetchedAt = row === null ? null : lookup.fetchedAt(row);
+        return row !== null && fetchedAt !== null && fetchedAt >= startedAt ? { row, source: 'cache' as Source } : null;
       },
       { leaseMs: LEASE_MS, waitMs: LEASE_MS },
     );
-    return profileView(context, value.row, value.source);
+    return value;
   } catch (caught) {
-    throw await lookupFailure(context, caught, `@${key}`);
+    throw await lookupFailure(context, caught, lookup.what);
   }
+}
+
+export async function lookUpProfile(context: ApiContext, username: string, maxAgeS: number) {
+  const key = profileKey(username);
+  const { row, source } = await cachedLookup(context, maxAgeS, {
+    lockKey: `${context.env.QUEUE_PREFIX}:lookup:profile:${key}`,
+    find: () => findProfile(context.db.db, key),
+    fetchedAt: (profile) => profile.fetchedAt,
+    fetchAndStore: async () => storeProfileLookup(context.db.db, crawledProfileFrom(key, await context.tikapi.client.checkProfile(key)), new Date()),
+    what: `@${key}`,
+  });
+  return profileView(context, row, source);
 }
 
 async function profileView(context: ApiContext, row: ProfileRow, source: Source) {
@@ -109,44 +131,29 @@ async function profileView(context: ApiContext, row: ProfileRow, source: Source)
 }
 
 export async function lookUpVideo(context: ApiContext, videoId: string, maxAgeS: number) {
-  const maxAgeMs = maxAgeS * 1_000;
-  const cached = await findVideo(context.db.db, videoId);
-  // A video seen only in a crawl has no fetched_at: its crawl copy is not a look-up answer.
-  if (cached !== null && isFresh(cached.fetchedAt, maxAgeMs)) return videoView(context, cached, 'cache');
-  const startedAt = new Date();
-  try {
-    const { value } = await singleFlight(
-      context.redis,
-      `${context.env.QUEUE_PREFIX}:lookup:video:${videoId}`,
-      async () => {
-        const again = await findVideo(context.db.db, videoId);
-        if (again !== null && isFresh(again.fetchedAt, maxAgeMs)) return { row: again, source: 'cache' as Source };
-        await takeQuota(context);
-        const { video, raw } = await context.tikapi.client.getVideo(videoId);
-        const row = await storeVideoLookup(
-          context.db.db,
-          {
-            id: video.id,
-            authorId: video.author.id,
-            description: video.desc,
-            postedAt: new Date(video.createTime * 1_000),
-            counts: { plays: video.stats.playCount, likes: video.stats.diggCount, comments: video.stats.commentCount, shares: video.stats.shareCount },
-            raw,
-          },
-          new Date(),
-        );
-        return { row, source: 'upstream' as Source };
-      },
-      async () => {
-        const row = await findVideo(context.db.db, videoId);
-        return row !== null && row.fetchedAt !== null && row.fetchedAt >= startedAt ? { row, source: 'cache' as Source } : null;
-      },
-      { leaseMs: LEASE_MS, waitMs: LEASE_MS },
-    );
-    return videoView(context, value.row, value.source);
-  } catch (caught) {
-    throw await lookupFailure(context, caught, `video ${videoId}`);
-  }
+  const { row, source } = await cachedLookup(context, maxAgeS, {
+    lockKey: `${context.env.QUEUE_PREFIX}:lookup:video:${videoId}`,
+    find: () => findVideo(context.db.db, videoId),
+    // A video seen only in a crawl has no fetched_at: its crawl copy is not a look-up answer.
+    fetchedAt: (video) => video.fetchedAt,
+    fetchAndStore: async () => {
+      const { video, raw } = await context.tikapi.client.getVideo(videoId);
+      return storeVideoLookup(
+        context.db.db,
+        {
+          id: video.id,
+          authorId: video.author.id,
+          description: video.desc,
+          postedAt: new Date(video.createTime * 1_000),
+          counts: { plays: video.stats.playCount, likes: video.stats.diggCount, comments: video.stats.commentCount, shares: video.stats.shareCount },
+          raw,
+        },
+        new Date(),
+      );
+    },
+    what: `video ${videoId}`,
+  });
+  return videoView(context, row, source);
 }
 
 async function videoView(context: ApiContext, row: VideoRow, source: Source) {
