@@ -3,7 +3,11 @@
  * workers and the tests all import these arrays, so a new state cannot be half-added.
  */
 
-export const PROVIDERS = ['posting', 'tikapi'] as const;
+/**
+ * `posting`: the reseller posting API (seed 004). `tikapi`: scraping (seed 001). `tiktok`: TikTok's
+ * own Content Posting API, connected per account through OAuth.
+ */
+export const PROVIDERS = ['posting', 'tikapi', 'tiktok'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /**
@@ -57,7 +61,21 @@ export function isFinalPostStatus(status: PostStatus): boolean {
 }
 
 /** Why a due post is not being sent right now; shown as `waiting.reason`. */
-export const POST_WAIT_REASONS = ['account_quota', 'daily_cap', 'fleet_quota', 'rate_limited', 'account_paused', 'account_unlinked', 'reauth_required'] as const;
+/**
+ * `pending_share`: TikTok holds too many unopened inbox uploads for the account (drafts only wait).
+ * `provider_paused`: the provider refused every account for a while (TikTok's active-user cap).
+ */
+export const POST_WAIT_REASONS = [
+  'account_quota',
+  'daily_cap',
+  'fleet_quota',
+  'rate_limited',
+  'account_paused',
+  'account_unlinked',
+  'reauth_required',
+  'pending_share',
+  'provider_paused',
+] as const;
 export type PostWaitReason = (typeof POST_WAIT_REASONS)[number];
 
 export const ACCOUNT_LINK_STATUSES = ['new', 'scanned', 'confirmed', 'expired', 'utilised'] as const;
@@ -98,5 +116,6 @@ export const WEBHOOK_EVENT_KEYS = [
   'account.reauth_required',
   'crawl.completed',
   'crawl.failed',
+  'provider.paused',
 ] as const;
 export type WebhookEventKey = (typeof WEBHOOK_EVENT_KEYS)[number];

@@ -32,6 +32,13 @@ export const accounts = pgTable(
      * before this instant (its rolling 24 h window rolls), whatever our own count says.
      */
     dailyCapUntil: timestampTz('daily_cap_until'),
+    /** TikTok refused an inbox upload (spam_risk_too_many_pending_share): drafts wait until then. */
+    pendingShareUntil: timestampTz('pending_share_until'),
+    /**
+     * tiktok accounts: when the stored access token expires (plain, so a refresh ahead of expiry can
+     * be found without decrypting every row). The tokens themselves are in `credentialsEncrypted`.
+     */
+    accessExpiresAt: timestampTz('access_expires_at'),
     createdAt: keysetCreatedAt(),
     updatedAt: updatedAt(),
   },
@@ -64,3 +71,39 @@ export const accountLinks = pgTable(
   },
   (table) => [index('account_links_status_expires_at_idx').on(table.status, table.expiresAt)],
 );
+
+/**
+ * One OAuth connect attempt. Only a hash of `state` is stored: the state is the bearer credential
+ * of the callback (which has no API key), so a database read must not be enough to forge one. The
+ * PKCE verifier is encrypted like account credentials. `usedAt` makes the state single-use.
+ */
+export const oauthStates = pgTable(
+  'oauth_states',
+  {
+    id: id(),
+    provider: providerEnum('provider').notNull(),
+    stateHash: text('state_hash').notNull(),
+    codeVerifierEncrypted: text('code_verifier_encrypted').notNull(),
+    label: text('label'),
+    redirectUri: text('redirect_uri').notNull(),
+    expiresAt: timestampTz('expires_at').notNull(),
+    usedAt: timestampTz('used_at'),
+    /** What the callback made of it: `connected`, `denied`, `failed`. */
+    outcome: text('outcome'),
+    accountId: uuid('account_id').references(() => accounts.id),
+    createdAt: keysetCreatedAt(),
+  },
+  (table) => [uniqueIndex('oauth_states_state_hash_key').on(table.stateHash), index('oauth_states_expires_at_idx').on(table.expiresAt)],
+);
+
+/**
+ * A provider that refused every account for a while (TikTok's `reached_active_user_cap`, until
+ * 00:00 UTC). Kept in Postgres, not only in the Redis limiter, so a Redis flush does not forget it.
+ */
+export const providerPauses = pgTable('provider_pauses', {
+  provider: providerEnum('provider').primaryKey(),
+  until: timestampTz('until').notNull(),
+  code: text('code').notNull(),
+  message: text('message').notNull(),
+  updatedAt: updatedAt(),
+});

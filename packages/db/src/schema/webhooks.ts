@@ -39,3 +39,24 @@ export const webhookAttempts = pgTable(
   },
   (table) => [index('webhook_attempts_delivery_id_idx').on(table.deliveryId)],
 );
+
+/**
+ * Webhooks received from a provider (TikTok delivers at least once and retries for 72 h). The key
+ * is a hash of the delivery's body, so a redelivery is recognised and applied once.
+ */
+export const inboundWebhookEvents = pgTable(
+  'inbound_webhook_events',
+  {
+    id: id(),
+    provider: text('provider').notNull(),
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    event: text('event').notNull(),
+    /** TikTok's `user_openid`: the account it concerns. */
+    subject: text('subject'),
+    payload: jsonb('payload').notNull(),
+    /** What applying it did, for an operator reading why a post moved. */
+    outcome: text('outcome'),
+    receivedAt: createdAt(),
+  },
+  (table) => [index('inbound_webhook_events_received_at_idx').on(table.receivedAt)],
+);
