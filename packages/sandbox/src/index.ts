@@ -21,6 +21,7 @@ export { QR_TTL_S, type QrStatus } from './qr-login';
 export type { SandboxStats, EndpointStats, PublishCount } from './stats';
 export { publishContentHash, type PublishContent, type PublishStatus } from './publish-lifecycle';
 export { TIKTOK_ERROR_MESSAGES } from './tiktok-errors';
+export { TIKTOK_ENDPOINTS, TIKTOK_V2_ERRORS, type TikTokEndpoint, type TikTokV2ErrorCode } from './tiktok-twin';
 export { ADMIN_PREFIX } from './admin-routes';
 export { seededRandom } from './faults';
 export {

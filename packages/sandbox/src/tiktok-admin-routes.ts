@@ -24,6 +24,11 @@ const webhookBody = z.strictObject(
   { error: 'the body must be an object' },
 );
 
+const videoListBody = z.strictObject(
+  { include_private: z.boolean({ error: 'include_private must be a boolean' }) },
+  { error: 'the body must be an object' },
+);
+
 /**
  * `/__sandbox/tiktok/...`: test control of the TikTok v2 twin. Registered inside the admin plugin,
  * so it shares its lenient JSON parser and `{ok: false, error, field}` refusals.
@@ -81,6 +86,14 @@ export function registerTikTokAdminRoutes(app: FastifyInstance, state: SandboxSt
     if (!body.ok) return reply.code(400).send({ ok: false, error: body.error, field: body.field });
     twin.injectError(body.value);
     return body.value;
+  });
+
+  /** Whether `/v2/video/list/` shows `SELF_ONLY` posts (default true; false is TikTok's documented "public posts"). */
+  app.put('/video-list', async (request, reply) => {
+    const body = parseInput(videoListBody, request.body ?? {});
+    if (!body.ok) return reply.code(400).send({ ok: false, error: body.error, field: body.field });
+    twin.videoListIncludesPrivate = body.value.include_private;
+    return { include_private: twin.videoListIncludesPrivate };
   });
 
   app.put('/webhook', async (request, reply) => {

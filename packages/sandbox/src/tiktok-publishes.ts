@@ -3,6 +3,8 @@ import { chunkRange, type ChunkDeclaration } from './tiktok-chunks';
 
 export type TikTokPublishStatus = 'PROCESSING_UPLOAD' | 'PROCESSING_DOWNLOAD' | 'SEND_TO_USER_INBOX' | 'PUBLISH_COMPLETE' | 'FAILED';
 export type TikTokPublishType = 'DIRECT_PUBLISH' | 'INBOX_SHARE';
+/** A video (video or inbox init) or a photo carousel (content init with `media_type: PHOTO`). */
+export type TikTokMediaType = 'VIDEO' | 'PHOTO';
 
 /** What a `video_url` containing this marker ends in; see the README. */
 export const TIKTOK_FAIL_MARKER = 'fail';
@@ -12,8 +14,11 @@ export interface TikTokPublish {
   publishId: string;
   openId: string;
   type: TikTokPublishType;
+  mediaType: TikTokMediaType;
   privacyLevel: string | null;
   title: string;
+  /** Photos only: `post_info.description`, the caption under a carousel. Videos carry theirs in `title`. */
+  description: string;
   source: 'FILE_UPLOAD' | 'PULL_FROM_URL';
   /** FILE_UPLOAD only: what init declared, which every PUT is checked against. */
   chunks: ChunkDeclaration | null;
@@ -25,6 +30,11 @@ export interface TikTokPublish {
   failReason: string | null;
   durationMs: number;
   postId: string;
+  /** Sandbox-wide order of creation, which breaks ties between videos listed at the same instant. */
+  sequence: number;
+  /** Wall-clock and monotonic ms at init, so the wall-clock completion instant can be derived from `now`. */
+  createdAtWall: number;
+  createdAt: number;
   /** Whether the final-state webhooks have been queued, so each publish announces its outcome once. */
   announced: boolean;
 }
@@ -37,6 +47,13 @@ export interface TikTokStatusView {
   downloaded_bytes?: number;
 }
 
+/** One entry of `/v2/video/list/`, before the `fields` filter. */
+export interface TikTokListedVideo {
+  publish: TikTokPublish;
+  /** Wall-clock ms the listing is keyed by: the completion instant, nudged to be unique per user. */
+  listedAtMs: number;
+}
+
 export type ChunkAcceptance = { ok: true; complete: boolean } | { ok: false; status: 400 | 404 | 416; message: string };
 
 /** Sandbox-wide counter so post ids never repeat within a process, resets included. */
@@ -46,12 +63,18 @@ export class TikTokPublishes {
   private readonly byId = new Map<string, TikTokPublish>();
   private readonly byUploadId = new Map<string, TikTokPublish>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly clock: () => number,
+  ) {}
 
-  create(input: Pick<TikTokPublish, 'openId' | 'type' | 'privacyLevel' | 'title' | 'source' | 'chunks' | 'failReason' | 'durationMs'>): TikTokPublish {
+  create(input: Pick<TikTokPublish, 'openId' | 'type' | 'mediaType' | 'privacyLevel' | 'title' | 'description' | 'source' | 'chunks' | 'failReason' | 'durationMs'>): TikTokPublish {
     postCounter++;
     const publish: TikTokPublish = {
       ...input,
+      sequence: postCounter,
+      createdAtWall: this.clock(),
+      createdAt: this.now(),
       publishId: `v_pub_file~v2-1.${randomBytes(9).toString('hex')}`,
       uploadId: input.source === 'FILE_UPLOAD' ? randomBytes(12).toString('hex') : null,
       receivedBytes: 0,
@@ -115,6 +138,31 @@ export class TikTokPublishes {
     // TikTok names a post only once it is publicly viewable; a SELF_ONLY post completes without one.
     const ids = publish.privacyLevel === 'SELF_ONLY' ? [] : [publish.postId];
     return { status: 'PUBLISH_COMPLETE', publicaly_available_post_id: ids, ...(size === undefined ? {} : { uploaded_bytes: size }) };
+  }
+
+  /**
+   * The user's direct posts that have reached `PUBLISH_COMPLETE`, newest first, as `/v2/video/list/`
+   * shows them. `includePrivate: false` keeps only non-`SELF_ONLY` ones, as TikTok's page words it
+   * ("public video posts"). Each is keyed by the wall-clock instant it completed; TikTok's cursor is
+   * such an instant, so two videos on the same millisecond (a frozen test clock) are nudged apart by
+   * 1 ms in creation order, or paging by time would drop one of them.
+   */
+  listed(openId: string, options: { includePrivate: boolean }): TikTokListedVideo[] {
+    const done: Array<{ publish: TikTokPublish; completedAtWall: number }> = [];
+    for (const publish of this.byId.values()) {
+      if (publish.openId !== openId || publish.type !== 'DIRECT_PUBLISH') continue;
+      if (!options.includePrivate && publish.privacyLevel === 'SELF_ONLY') continue;
+      if (this.statusOf(publish).status !== 'PUBLISH_COMPLETE' || publish.mediaReadyAt === null) continue;
+      done.push({ publish, completedAtWall: publish.createdAtWall + (publish.mediaReadyAt + publish.durationMs - publish.createdAt) });
+    }
+    done.sort((a, b) => a.completedAtWall - b.completedAtWall || a.publish.sequence - b.publish.sequence);
+    const listed: TikTokListedVideo[] = [];
+    let previous = -Infinity;
+    for (const { publish, completedAtWall } of done) {
+      previous = Math.max(Math.floor(completedAtWall), previous + 1);
+      listed.push({ publish, listedAtMs: previous });
+    }
+    return listed.reverse();
   }
 
   clear(): void {

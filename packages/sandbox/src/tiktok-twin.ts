@@ -10,6 +10,9 @@ import { TikTokWebhooks } from './tiktok-webhooks';
 /**
  * TikTok's v2 error codes the twin answers, with the HTTP status it sends each with. The statuses
  * follow the reference pages' error tables where they give one; 403 for the refusals otherwise.
+ * `privacy_level_option_mismatch` is a 400: the request named a level the creator does not offer,
+ * which is a bad parameter rather than a refusal of the account. Clients classify by `code`, so the
+ * status only has to be plausible.
  */
 export const TIKTOK_V2_ERRORS = {
   invalid_params: { status: 400, message: 'The request parameters are invalid.' },
@@ -22,13 +25,13 @@ export const TIKTOK_V2_ERRORS = {
   reached_active_user_cap: { status: 403, message: 'The daily quota for active publishing users from your client is reached.' },
   unaudited_client_can_only_post_to_private_accounts: { status: 403, message: 'Unaudited clients can only post with SELF_ONLY privacy.' },
   url_ownership_unverified: { status: 403, message: 'The domain or URL prefix of video_url is not verified for this client.' },
-  privacy_level_option_mismatch: { status: 403, message: 'privacy_level is not one of the creator_info privacy_level_options.' },
+  privacy_level_option_mismatch: { status: 400, message: 'privacy_level is not one of the creator_info privacy_level_options.' },
   internal_error: { status: 500, message: 'Something went wrong on TikTok; try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 export type TikTokV2ErrorCode = keyof typeof TIKTOK_V2_ERRORS;
 
 /** The twin's endpoints by short name, as `POST /__sandbox/tiktok/errors` names them. */
-export const TIKTOK_ENDPOINTS = ['user_info', 'creator_info', 'video_init', 'inbox_init', 'status_fetch'] as const;
+export const TIKTOK_ENDPOINTS = ['user_info', 'creator_info', 'video_init', 'inbox_init', 'content_init', 'status_fetch', 'video_list'] as const;
 export type TikTokEndpoint = (typeof TIKTOK_ENDPOINTS)[number];
 
 /** The sandbox app's per-token, per-minute ceilings: TikTok's documented 6 inits, 30 status fetches, 20 creator_info. */
@@ -72,10 +75,17 @@ export class TikTokTwin {
   private readonly usernames = new Map<string, string>();
   private readonly creators = new Map<string, TikTokCreatorPatch>();
   private readonly injected: TikTokErrorInjection[] = [];
+  /**
+   * Whether `/v2/video/list/` shows `SELF_ONLY` posts too. TikTok's page says it lists "public video
+   * posts"; the default is true anyway because an unaudited app (the sandbox default) can only post
+   * `SELF_ONLY`, and a twin whose own publishes never show would leave nothing to reconcile against.
+   * `PUT /__sandbox/tiktok/video-list {include_private: false}` gives the documented behaviour.
+   */
+  videoListIncludesPrivate = true;
 
   constructor(now: () => number, clock: () => number) {
     this.oauth = new TikTokOAuth(now);
-    this.publishes = new TikTokPublishes(now);
+    this.publishes = new TikTokPublishes(now, clock);
     this.webhooks = new TikTokWebhooks(now, clock);
     this.limits = new AccountLimiter(now);
   }
@@ -157,6 +167,7 @@ export class TikTokTwin {
     this.usernames.clear();
     this.creators.clear();
     this.injected.length = 0;
+    this.videoListIncludesPrivate = true;
   }
 }
 

@@ -4,13 +4,14 @@ import { endpointKey, sendRateLimited } from './api-guard';
 import type { AccountLimitKind } from './account-limits';
 import { clientErrorStatus, toError } from './errors';
 import { parseInput } from './input';
-import { PRIVACY_LEVELS } from './posting-validation';
+import { PRIVACY_LEVELS, type PrivacyLevel } from './posting-validation';
 import { publishContentHash } from './publish-lifecycle';
 import type { SandboxState } from './state';
 import { checkChunkDeclaration, MAX_FINAL_CHUNK_BYTES, parseContentRange, type ChunkDeclaration } from './tiktok-chunks';
 import { TIKTOK_SCOPES, type AccessTokenRecord, type OAuthFailure } from './tiktok-oauth';
 import { TIKTOK_FAIL_MARKER, TIKTOK_FAIL_REASON, type TikTokPublishType } from './tiktok-publishes';
 import { logId, openIdFor, TIKTOK_V2_ERRORS, type TikTokEndpoint, type TikTokV2ErrorCode } from './tiktok-twin';
+import { requestedVideoFields, VIDEO_LIST_DEFAULT_COUNT, videoListBody, videoListPage, videoListQuery, videoObject } from './tiktok-video-list';
 
 export const TIKTOK_UPLOAD_PATH = '/upload/video/';
 
@@ -74,6 +75,47 @@ const sourceInfoSchema = z.discriminatedUnion(
   { error: 'source_info.source must be FILE_UPLOAD or PULL_FROM_URL' },
 );
 
+/** Photo posts: TikTok's limits, in UTF-16 code units as its page counts them. */
+export const MAX_PHOTO_IMAGES = 35;
+const MAX_PHOTO_TITLE = 90;
+const MAX_PHOTO_DESCRIPTION = 4000;
+
+const photoPostInfoSchema = z.object(
+  {
+    title: z.string({ error: 'title must be a string' }).max(MAX_PHOTO_TITLE, `title must be at most ${MAX_PHOTO_TITLE} characters for photo posts`).optional(),
+    description: z.string({ error: 'description must be a string' }).max(MAX_PHOTO_DESCRIPTION, `description must be at most ${MAX_PHOTO_DESCRIPTION} characters`).optional(),
+    // Required for DIRECT_POST only; checked after parsing, since it depends on post_mode.
+    privacy_level: z.enum(PRIVACY_LEVELS, { error: `privacy_level must be one of ${PRIVACY_LEVELS.join(', ')}` }).optional(),
+    disable_comment: z.boolean().optional(),
+    auto_add_music: z.boolean().optional(),
+    brand_content_toggle: z.boolean().optional(),
+    brand_organic_toggle: z.boolean().optional(),
+  },
+  { error: 'post_info must be an object' },
+);
+
+const photoSourceSchema = z.object(
+  {
+    source: z.literal('PULL_FROM_URL', { error: 'source_info.source must be PULL_FROM_URL for photos' }),
+    photo_cover_index: z.number({ error: 'photo_cover_index is required' }).int('photo_cover_index must be an integer').nonnegative('photo_cover_index must not be negative'),
+    photo_images: z
+      .array(z.url({ error: 'every photo_images entry must be an absolute URL' }), { error: 'photo_images must be an array of URLs' })
+      .min(1, 'photo_images must hold at least one URL')
+      .max(MAX_PHOTO_IMAGES, `photo_images must hold at most ${MAX_PHOTO_IMAGES} URLs`),
+  },
+  { error: 'source_info must be an object' },
+);
+
+const contentInitBody = z.object(
+  {
+    media_type: z.literal('PHOTO', { error: 'media_type must be PHOTO' }),
+    post_mode: z.enum(['DIRECT_POST', 'MEDIA_UPLOAD'], { error: 'post_mode must be DIRECT_POST or MEDIA_UPLOAD' }),
+    post_info: photoPostInfoSchema,
+    source_info: photoSourceSchema,
+  },
+  { error: 'the body must be an object' },
+);
+
 const directInitBody = z.object({ post_info: postInfoSchema, source_info: sourceInfoSchema }, { error: 'the body must be an object' });
 const inboxInitBody = z.object({ source_info: sourceInfoSchema }, { error: 'the body must be an object' });
 const statusBody = z.object({ publish_id: z.string({ error: 'publish_id is required' }).min(1) }, { error: 'the body must be an object' });
@@ -81,6 +123,9 @@ const fieldsQuery = z.object({ fields: z.string().optional() });
 const uploadQuery = z.object({ upload_id: z.string().min(1) });
 
 type SourceInfo = z.infer<typeof sourceInfoSchema>;
+
+/** What a new publish carries: a video from either source, or a pulled photo carousel. */
+type PublishMedia = { kind: 'video'; source: SourceInfo; title: string } | { kind: 'photo'; photoUrls: string[]; title: string; description: string };
 
 /** TikTok's v2 API (open.tiktokapis.com shape) and its authorize page, on the sandbox's one origin. */
 export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState): void {
@@ -204,32 +249,52 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
   });
 
   /** Source checks shared by both inits; true when an answer has been sent. */
+  const verifiedUrl = (url: string) => state.config.tiktokVerifiedUrlPrefixes.some((prefix) => url.startsWith(prefix));
+
   const badSource = (reply: FastifyReply, source: SourceInfo): boolean => {
     if (source.source === 'FILE_UPLOAD') {
       const check = checkChunkDeclaration({ videoSize: source.video_size, chunkSize: source.chunk_size, totalChunkCount: source.total_chunk_count });
       if (!check.ok) void sendError(reply, 'invalid_params', check.message);
       return !check.ok;
     }
-    const verified = state.config.tiktokVerifiedUrlPrefixes.some((prefix) => source.video_url.startsWith(prefix));
+    const verified = verifiedUrl(source.video_url);
     if (!verified) void sendError(reply, 'url_ownership_unverified');
     return !verified;
   };
 
-  const createPublish = (request: FastifyRequest, openId: string, type: TikTokPublishType, source: SourceInfo, title: string, privacyLevel: string | null) => {
+  /** The privacy checks a direct post (video or photo) passes; true when an answer has been sent. */
+  const badPrivacy = (reply: FastifyReply, openId: string, privacyLevel: PrivacyLevel): boolean => {
+    if (!twin.creatorInfo(openId).privacy_level_options.includes(privacyLevel)) {
+      void sendError(reply, 'privacy_level_option_mismatch');
+      return true;
+    }
+    if (!state.config.tiktokAudited && privacyLevel !== 'SELF_ONLY') {
+      void sendError(reply, 'unaudited_client_can_only_post_to_private_accounts');
+      return true;
+    }
+    return false;
+  };
+
+  const createPublish = (request: FastifyRequest, openId: string, type: TikTokPublishType, media: PublishMedia, privacyLevel: string | null) => {
+    const source = media.kind === 'video' ? media.source : null;
     const chunks: ChunkDeclaration | null =
-      source.source === 'FILE_UPLOAD' ? { videoSize: source.video_size, chunkSize: source.chunk_size, totalChunkCount: source.total_chunk_count } : null;
-    const mediaUrl = source.source === 'PULL_FROM_URL' ? source.video_url : `file-upload:${source.video_size}`;
-    // Counted like the posting API's publishes, so `GET /__sandbox/stats` shows duplicate inits per post.
-    state.stats.recordPublish(openId, publishContentHash({ accountId: openId, content: title, mediaUrls: [mediaUrl] }));
+      source?.source === 'FILE_UPLOAD' ? { videoSize: source.video_size, chunkSize: source.chunk_size, totalChunkCount: source.total_chunk_count } : null;
+    const mediaUrls = media.kind === 'photo' ? media.photoUrls : [media.source.source === 'PULL_FROM_URL' ? media.source.video_url : `file-upload:${media.source.video_size}`];
+    // Counted like the posting API's publishes (a photo's caption as content and its title as
+    // photoTitle, as there), so `GET /__sandbox/stats` shows duplicate inits per post.
+    const content = media.kind === 'photo' ? { content: media.description, photoTitle: media.title } : { content: media.title };
+    state.stats.recordPublish(openId, publishContentHash({ accountId: openId, ...content, mediaUrls }));
     state.dailyPosts.record(state.config.day, `tiktok:${openId}`);
     const publish = twin.publishes.create({
       openId,
       type,
+      mediaType: media.kind === 'photo' ? 'PHOTO' : 'VIDEO',
       privacyLevel,
-      title,
-      source: source.source,
+      title: media.title,
+      description: media.kind === 'photo' ? media.description : '',
+      source: source?.source ?? 'PULL_FROM_URL',
       chunks,
-      failReason: mediaUrl.includes(TIKTOK_FAIL_MARKER) ? TIKTOK_FAIL_REASON : null,
+      failReason: mediaUrls.some((url) => url.includes(TIKTOK_FAIL_MARKER)) ? TIKTOK_FAIL_REASON : null,
       durationMs: state.config.publishDurationMs,
     });
     const uploadUrl = publish.uploadId === null ? undefined : `${request.protocol}://${request.host}${TIKTOK_UPLOAD_PATH}?upload_id=${publish.uploadId}`;
@@ -245,11 +310,9 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     if (!body.ok) return sendError(reply, 'invalid_params', `${body.field}: ${body.error}`);
     const { post_info: post, source_info: source } = body.value;
     const { openId } = auth.token;
-    if (!twin.creatorInfo(openId).privacy_level_options.includes(post.privacy_level)) return sendError(reply, 'privacy_level_option_mismatch');
-    if (!state.config.tiktokAudited && post.privacy_level !== 'SELF_ONLY') return sendError(reply, 'unaudited_client_can_only_post_to_private_accounts');
-    if (badSource(reply, source)) return reply;
+    if (badPrivacy(reply, openId, post.privacy_level) || badSource(reply, source)) return reply;
     if (capReached(openId)) return sendError(reply, 'spam_risk_too_many_posts');
-    return createPublish(request, openId, 'DIRECT_PUBLISH', source, post.title ?? '', post.privacy_level);
+    return createPublish(request, openId, 'DIRECT_PUBLISH', { kind: 'video', source, title: post.title ?? '' }, post.privacy_level);
   });
 
   app.post('/v2/post/publish/inbox/video/init/', async (request, reply) => {
@@ -259,7 +322,31 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     if (!body.ok) return sendError(reply, 'invalid_params', `${body.field}: ${body.error}`);
     if (badSource(reply, body.value.source_info)) return reply;
     if (capReached(auth.token.openId)) return sendError(reply, 'spam_risk_too_many_posts');
-    return createPublish(request, auth.token.openId, 'INBOX_SHARE', body.value.source_info, '', null);
+    return createPublish(request, auth.token.openId, 'INBOX_SHARE', { kind: 'video', source: body.value.source_info, title: '' }, null);
+  });
+
+  // Photos: one endpoint for both modes, so the scope it needs depends on the body.
+  app.post('/v2/post/publish/content/init/', async (request, reply) => {
+    const auth = authorize(request, reply, ['video.publish', 'video.upload']);
+    if (auth === null || refused(reply, auth.accessToken, 'publish', 'content_init')) return reply;
+    const body = parseInput(contentInitBody, request.body);
+    if (!body.ok) return sendError(reply, 'invalid_params', `${body.field}: ${body.error}`);
+    const { post_mode: mode, post_info: post, source_info: source } = body.value;
+    const { openId } = auth.token;
+    const needed = mode === 'DIRECT_POST' ? 'video.publish' : 'video.upload';
+    if (!auth.token.scopes.includes(needed)) return sendError(reply, 'scope_not_authorized', `A ${mode} photo post needs the ${needed} scope.`);
+    if (source.photo_cover_index >= source.photo_images.length) {
+      return sendError(reply, 'invalid_params', `source_info.photo_cover_index: must be less than the ${source.photo_images.length} photo_images`);
+    }
+    if (mode === 'DIRECT_POST') {
+      if (post.privacy_level === undefined) return sendError(reply, 'invalid_params', 'post_info.privacy_level: required for DIRECT_POST');
+      if (badPrivacy(reply, openId, post.privacy_level)) return reply;
+    }
+    if (!source.photo_images.every(verifiedUrl)) return sendError(reply, 'url_ownership_unverified', 'A photo_images URL is not under a verified domain or URL prefix of this client.');
+    if (capReached(openId)) return sendError(reply, 'spam_risk_too_many_posts');
+    const media: PublishMedia = { kind: 'photo', photoUrls: source.photo_images, title: post.title ?? '', description: post.description ?? '' };
+    // MEDIA_UPLOAD ignores post_info's privacy: the user picks it in the app.
+    return mode === 'DIRECT_POST' ? createPublish(request, openId, 'DIRECT_PUBLISH', media, post.privacy_level ?? null) : createPublish(request, openId, 'INBOX_SHARE', media, null);
   });
 
   app.post('/v2/post/publish/status/fetch/', async (request, reply) => {
@@ -272,6 +359,24 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     const status = twin.publishes.statusOf(publish);
     twin.announceFinished();
     return ok(status);
+  });
+
+  // Not metered per token: TikTok documents no per-token ceiling for List Videos.
+  app.post('/v2/video/list/', async (request, reply) => {
+    const auth = authorize(request, reply, ['video.list']);
+    if (auth === null) return reply;
+    const injected = twin.takeInjectedError('video_list');
+    if (injected !== null) return sendError(reply, injected);
+    const query = parseInput(videoListQuery, request.query);
+    if (!query.ok) return sendError(reply, 'invalid_params', `${query.field}: ${query.error}`);
+    const body = parseInput(videoListBody, request.body ?? {});
+    if (!body.ok) return sendError(reply, 'invalid_params', `${body.field}: ${body.error}`);
+    const { openId } = auth.token;
+    const listed = twin.publishes.listed(openId, { includePrivate: twin.videoListIncludesPrivate });
+    const page = videoListPage(listed, { cursor: body.value.cursor, maxCount: body.value.max_count ?? VIDEO_LIST_DEFAULT_COUNT });
+    const fields = requestedVideoFields(query.value.fields);
+    const username = twin.userInfo(openId).username;
+    return ok({ videos: page.videos.map((video) => videoObject(video, username, fields)), cursor: page.cursor, has_more: page.hasMore });
   });
 
   app.register(async (upload) => {

@@ -270,6 +270,232 @@ describe('TikTok content posting twin', () => {
   });
 });
 
+const photos = (count: number) => Array.from({ length: count }, (_, i) => `https://cdn.example.com/p${i}.jpg`);
+const photoPost = (mode: 'DIRECT_POST' | 'MEDIA_UPLOAD', overrides: { post_info?: object; source_info?: object } = {}) => ({
+  media_type: 'PHOTO',
+  post_mode: mode,
+  post_info: { title: 'carousel', description: 'three photos #fyp', privacy_level: 'SELF_ONLY', ...overrides.post_info },
+  source_info: { source: 'PULL_FROM_URL', photo_cover_index: 0, photo_images: photos(3), ...overrides.source_info },
+});
+const ALL_SCOPES = 'user.info.basic,video.publish,video.upload,video.list';
+const LIST_FIELDS = 'id,title,video_description,create_time,share_url,cover_image_url,duration';
+
+describe('TikTok photo posts twin', () => {
+  it('walks a direct photo post to PUBLISH_COMPLETE and a MEDIA_UPLOAD one to SEND_TO_USER_INBOX', async () => {
+    const { access_token: token } = await connect();
+    const direct = await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST') });
+    expect(direct.status).toBe(200);
+    expect(direct.body).toMatchObject({ data: { publish_id: expect.any(String) }, error: { code: 'ok', log_id: expect.any(String) } });
+    expect(direct.body.data.upload_url).toBeUndefined();
+    const inbox = await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('MEDIA_UPLOAD', { post_info: { privacy_level: undefined } }) });
+    expect(inbox.status).toBe(200);
+    const status = async (answer: Answer) => (await call('POST', '/v2/post/publish/status/fetch/', { token, json: { publish_id: answer.body.data.publish_id } })).body.data;
+    expect((await status(direct)).status).toBe('PROCESSING_DOWNLOAD');
+    now += 1_000;
+    expect(await status(direct)).toMatchObject({ status: 'PUBLISH_COMPLETE', publicaly_available_post_id: [] });
+    expect((await status(inbox)).status).toBe('SEND_TO_USER_INBOX');
+  });
+
+  it('refuses bad photo bodies with invalid_params, unverified URLs, and privacy like a video', async () => {
+    const { access_token: token, open_id: openId } = await connect();
+    const init = (json: unknown) => call('POST', '/v2/post/publish/content/init/', { token, json });
+    const invalid = [
+      photoPost('DIRECT_POST', { source_info: { photo_images: [] } }),
+      photoPost('DIRECT_POST', { source_info: { photo_images: photos(36) } }),
+      photoPost('DIRECT_POST', { source_info: { photo_cover_index: 3 } }),
+      photoPost('DIRECT_POST', { post_info: { privacy_level: undefined } }),
+      photoPost('DIRECT_POST', { post_info: { title: 'x'.repeat(91) } }),
+      { ...photoPost('DIRECT_POST'), media_type: 'VIDEO' },
+    ];
+    for (const body of invalid) {
+      const answer = await init(body);
+      expect(answer.status, JSON.stringify(body).slice(0, 200)).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: 'invalid_params', log_id: expect.any(String) });
+      now += 10_000; // stay under the 6 inits a minute
+    }
+    now += 60_000;
+    const unverified = await init(photoPost('DIRECT_POST', { source_info: { photo_images: [...photos(2), 'https://elsewhere.example.org/x.jpg'] } }));
+    expect(unverified.status).toBe(403);
+    expect(unverified.body.error.code).toBe('url_ownership_unverified');
+    const unaudited = await init(photoPost('DIRECT_POST', { post_info: { privacy_level: 'PUBLIC_TO_EVERYONE' } }));
+    expect(unaudited.status).toBe(403);
+    expect(unaudited.body.error.code).toBe('unaudited_client_can_only_post_to_private_accounts');
+    await call('PUT', `/__sandbox/tiktok/creator-info/${openId}`, { json: { privacy_level_options: ['PUBLIC_TO_EVERYONE'] } });
+    const mismatch = await init(photoPost('DIRECT_POST'));
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error.code).toBe('privacy_level_option_mismatch');
+  });
+
+  it('needs video.publish for DIRECT_POST and video.upload for MEDIA_UPLOAD', async () => {
+    const { access_token: uploadOnly } = await connect('creator_3', 'user.info.basic,video.upload');
+    const direct = await call('POST', '/v2/post/publish/content/init/', { token: uploadOnly, json: photoPost('DIRECT_POST') });
+    expect(direct.status).toBe(401);
+    expect(direct.body.error.code).toBe('scope_not_authorized');
+    expect((await call('POST', '/v2/post/publish/content/init/', { token: uploadOnly, json: photoPost('MEDIA_UPLOAD') })).status).toBe(200);
+  });
+
+  it('shares the 6 inits a minute with video inits, and counts photo inits in the stats per post', async () => {
+    const { access_token: token, open_id: openId } = await connect();
+    for (let i = 0; i < 3; i++) expect((await call('POST', '/v2/post/publish/video/init/', { token, json: selfOnly(pull) })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST') })).status).toBe(200);
+    const limited = await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST') });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toMatchObject({ code: 'rate_limit_exceeded', log_id: expect.any(String) });
+    const stats = (await call('GET', '/__sandbox/stats')).body as { publishes: Array<{ accountId: string; contentHash: string; count: number }> };
+    const photoHash = createHash('sha256')
+      .update(JSON.stringify({ accountId: openId, content: 'three photos #fyp', mediaItems: photos(3), photoTitle: 'carousel' }))
+      .digest('hex');
+    expect(stats.publishes.find((entry) => entry.contentHash === photoHash)).toEqual({ accountId: openId, contentHash: photoHash, count: 3 });
+  });
+
+  it('fails a carousel with a fail URL, with fail_reason', async () => {
+    const { access_token: token } = await connect();
+    const init = await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST', { source_info: { photo_images: ['https://cdn.example.com/fail.jpg'] } }) });
+    now += 1_000;
+    const status = await call('POST', '/v2/post/publish/status/fetch/', { token, json: { publish_id: init.body.data.publish_id } });
+    expect(status.body.data).toMatchObject({ status: 'FAILED', fail_reason: 'file_format_check_failed' });
+  });
+});
+
+describe('TikTok video list twin', () => {
+  const list = (token: string, body: object = {}, fields = LIST_FIELDS) => call('POST', `/v2/video/list/?fields=${fields}`, { token, json: body });
+
+  it('lists completed direct posts newest first, pages by the create-time cursor, and leaves out drafts and unfinished posts', async () => {
+    sandbox.configure({ tiktokAudited: true });
+    const { access_token: token } = await connect('creator_1', ALL_SCOPES);
+    const ids: string[] = [];
+    for (const title of ['first', 'second', 'third']) {
+      const init = await call('POST', '/v2/post/publish/video/init/', { token, json: { post_info: { title, privacy_level: 'PUBLIC_TO_EVERYONE' }, source_info: pull } });
+      ids.push(init.body.data.publish_id);
+      now += 1_000;
+    }
+    await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST', { post_info: { privacy_level: 'PUBLIC_TO_EVERYONE' } }) });
+    await call('POST', '/v2/post/publish/inbox/video/init/', { token, json: { source_info: pull } });
+    await call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('MEDIA_UPLOAD') });
+    // The photo has not finished yet: it is not listed.
+    expect((await list(token)).body.data.videos.map((video: { title: string }) => video.title)).toEqual(['third', 'second', 'first']);
+    now += 1_000;
+
+    const first = await list(token, { max_count: 2 });
+    expect(first.status).toBe(200);
+    expect(first.body.error).toMatchObject({ code: 'ok', log_id: expect.any(String) });
+    expect(first.body.data.has_more).toBe(true);
+    const [photo, third] = first.body.data.videos;
+    expect(photo).toEqual({
+      id: expect.stringMatching(/^\d{19}$/),
+      title: 'carousel',
+      video_description: 'three photos #fyp',
+      create_time: expect.any(Number),
+      share_url: `https://www.tiktok.com/@creator_1/photo/${photo.id}`,
+      cover_image_url: expect.stringMatching(/^https:\/\//),
+      duration: 0,
+    });
+    expect(third).toMatchObject({ title: 'third', video_description: 'third', duration: 15, share_url: `https://www.tiktok.com/@creator_1/video/${third.id}` });
+    // The listed id is the one status names publicly.
+    const status = await call('POST', '/v2/post/publish/status/fetch/', { token, json: { publish_id: ids[2] } });
+    expect(status.body.data.publicaly_available_post_id).toEqual([third.id]);
+
+    const second = await list(token, { max_count: 2, cursor: first.body.data.cursor });
+    expect(second.body.data.videos.map((video: { title: string }) => video.title)).toEqual(['second', 'first']);
+    expect(second.body.data.has_more).toBe(false);
+    expect(second.body.data.videos[0].create_time).toBeLessThanOrEqual(third.create_time);
+    const after = await list(token, { cursor: second.body.data.cursor });
+    expect(after.body.data).toEqual({ videos: [], cursor: second.body.data.cursor, has_more: false });
+  });
+
+  it('keeps videos on the same frozen millisecond apart, so paging by time loses none', async () => {
+    const { access_token: token } = await connect('creator_1', ALL_SCOPES);
+    for (let i = 0; i < 5; i++) await call('POST', '/v2/post/publish/video/init/', { token, json: { post_info: { title: `v${i}`, privacy_level: 'SELF_ONLY' }, source_info: pull } });
+    now += 1_000;
+    const seen: string[] = [];
+    let cursor: number | undefined;
+    for (let page = 0; page < 5; page++) {
+      const answer = await list(token, { max_count: 1, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...answer.body.data.videos.map((video: { title: string }) => video.title));
+      cursor = answer.body.data.cursor;
+      if (!answer.body.data.has_more) break;
+    }
+    expect(seen).toEqual(['v4', 'v3', 'v2', 'v1', 'v0']);
+  });
+
+  it('shows SELF_ONLY posts unless told to list public posts only, and answers only the fields asked for', async () => {
+    sandbox.configure({ tiktokAudited: true });
+    const { access_token: token } = await connect('creator_1', ALL_SCOPES);
+    await call('POST', '/v2/post/publish/video/init/', { token, json: { post_info: { title: 'private', privacy_level: 'SELF_ONLY' }, source_info: pull } });
+    await call('POST', '/v2/post/publish/video/init/', { token, json: { post_info: { title: 'public', privacy_level: 'PUBLIC_TO_EVERYONE' }, source_info: pull } });
+    now += 1_000;
+    expect((await list(token, {}, 'title')).body.data.videos).toEqual([{ title: 'public' }, { title: 'private' }]);
+    expect((await call('PUT', '/__sandbox/tiktok/video-list', { json: { include_private: false } })).body).toEqual({ include_private: false });
+    expect((await list(token, {}, 'title')).body.data.videos).toEqual([{ title: 'public' }]);
+  });
+
+  it('needs video.list, caps max_count at 20, requires fields, and shows only the token owner\'s videos', async () => {
+    const { access_token: noList } = await connect();
+    const refused = await list(noList);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toMatchObject({ code: 'scope_not_authorized', log_id: expect.any(String) });
+    const { access_token: token } = await connect('creator_1', ALL_SCOPES);
+    await call('POST', '/v2/post/publish/video/init/', { token, json: selfOnly(pull) });
+    now += 1_000;
+    expect((await list(token, { max_count: 21 })).body.error.code).toBe('invalid_params');
+    expect((await call('POST', '/v2/video/list/', { token, json: {} })).body.error.code).toBe('invalid_params');
+    const { access_token: other } = await connect('creator_9', ALL_SCOPES);
+    expect((await list(other)).body.data).toEqual({ videos: [], cursor: 0, has_more: false });
+    expect((await list(token)).body.data.videos).toHaveLength(1);
+  });
+});
+
+describe('TikTok error injection', () => {
+  const CODES = {
+    access_token_invalid: 401,
+    scope_not_authorized: 401,
+    rate_limit_exceeded: 429,
+    spam_risk_too_many_posts: 403,
+    spam_risk_too_many_pending_share: 403,
+    spam_risk_user_banned_from_posting: 403,
+    reached_active_user_cap: 403,
+    unaudited_client_can_only_post_to_private_accounts: 403,
+    privacy_level_option_mismatch: 400,
+    url_ownership_unverified: 403,
+    internal_error: 500,
+  } as const;
+
+  it('answers every code on every endpoint with its HTTP status and {error: {code, message, log_id}}', async () => {
+    const { access_token: token } = await connect('creator_1', ALL_SCOPES);
+    const init = await call('POST', '/v2/post/publish/video/init/', { token, json: selfOnly(pull) });
+    const requests: Record<string, () => Promise<Answer>> = {
+      user_info: () => call('GET', '/v2/user/info/?fields=open_id', { token }),
+      creator_info: () => call('POST', '/v2/post/publish/creator_info/query/', { token, json: {} }),
+      video_init: () => call('POST', '/v2/post/publish/video/init/', { token, json: selfOnly(pull) }),
+      inbox_init: () => call('POST', '/v2/post/publish/inbox/video/init/', { token, json: { source_info: pull } }),
+      content_init: () => call('POST', '/v2/post/publish/content/init/', { token, json: photoPost('DIRECT_POST') }),
+      status_fetch: () => call('POST', '/v2/post/publish/status/fetch/', { token, json: { publish_id: init.body.data.publish_id } }),
+      video_list: () => call('POST', `/v2/video/list/?fields=${LIST_FIELDS}`, { token, json: {} }),
+    };
+    const logIds = new Set<string>();
+    for (const [endpoint, send] of Object.entries(requests)) {
+      for (const [code, status] of Object.entries(CODES)) {
+        now += 60_000; // a fresh per-token minute for every call
+        expect((await call('POST', '/__sandbox/tiktok/errors', { json: { endpoint, code, count: 1 } })).status).toBe(200);
+        const answer = await send();
+        expect(answer.status, `${endpoint} ${code}`).toBe(status);
+        expect(answer.body).toEqual({ error: { code, message: expect.any(String), log_id: expect.stringMatching(/^2025[0-9A-F]{26}$/) } });
+        logIds.add(answer.body.error.log_id);
+      }
+      now += 60_000;
+      expect((await send()).status, `${endpoint} after the injections`).toBe(200);
+    }
+    expect(logIds.size).toBe(Object.keys(requests).length * Object.keys(CODES).length);
+  });
+
+  it('refuses an unknown endpoint or code', async () => {
+    const badEndpoint = await call('POST', '/__sandbox/tiktok/errors', { json: { endpoint: 'nope', code: 'internal_error' } });
+    expect(badEndpoint.body).toMatchObject({ ok: false, field: 'endpoint' });
+    const badCode = await call('POST', '/__sandbox/tiktok/errors', { json: { endpoint: 'video_list', code: 'nope' } });
+    expect(badCode.body).toMatchObject({ ok: false, field: 'code' });
+  });
+});
+
 describe('TikTok webhooks twin', () => {
   let receiver: Server;
   let received: Array<{ signature: string | undefined; body: string }> = [];
