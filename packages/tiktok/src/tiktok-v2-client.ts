@@ -13,7 +13,10 @@ import {
   TikTokStatusResponse,
   TikTokTokenResponse,
   TikTokUserInfoResponse,
+  TikTokVideoListResponse,
   type TikTokCreatorInfo,
+  type TikTokListedVideo,
+  type TikTokPhotoPostInput,
   type TikTokPostInfo,
   type TikTokPublishStatus,
   type TikTokV2User,
@@ -68,17 +71,52 @@ export interface TikTokStatusResult {
   raw: unknown;
 }
 
+/** One video of the user's own, from `/v2/video/list/`. */
+export interface TikTokV2Video {
+  /** The post id, the same one status names in `publicaly_available_post_id`. */
+  id: string;
+  /** `''` when TikTok leaves it out. */
+  title: string;
+  /** `video_description`, the caption; `''` when TikTok leaves it out. */
+  description: string;
+  /** `create_time`: seconds since the epoch, UTC. */
+  createTime: number;
+  shareUrl: string | null;
+  /** Expires after about 6 hours on TikTok: fetch it when needed, do not store it. */
+  coverImageUrl: string | null;
+  durationSec: number | null;
+}
+
+export interface TikTokV2VideoPage {
+  /** Newest first. */
+  videos: TikTokV2Video[];
+  /** Pass back as `cursor` for the next (older) page. A UTC ms instant on TikTok. */
+  cursor: number;
+  hasMore: boolean;
+  raw: unknown;
+}
+
 export const TIKTOK_V2_ENDPOINTS = {
   token: 'POST /v2/oauth/token/',
   userInfo: 'GET /v2/user/info/',
   creatorInfo: 'POST /v2/post/publish/creator_info/query/',
   directInit: 'POST /v2/post/publish/video/init/',
   inboxInit: 'POST /v2/post/publish/inbox/video/init/',
+  contentInit: 'POST /v2/post/publish/content/init/',
   status: 'POST /v2/post/publish/status/fetch/',
+  videoList: 'POST /v2/video/list/',
   upload: 'PUT {upload_url}',
 } as const;
 
 const USER_FIELDS = 'open_id,union_id,avatar_url,display_name,username';
+const VIDEO_FIELDS = 'id,title,video_description,create_time,share_url,cover_image_url,duration';
+
+/** TikTok's photo post limits: 1 to 35 images; title and description lengths in UTF-16 code units, as JS counts. */
+export const TIKTOK_PHOTO_MAX_IMAGES = 35;
+export const TIKTOK_PHOTO_MAX_TITLE = 90;
+export const TIKTOK_PHOTO_MAX_DESCRIPTION = 4000;
+/** `/v2/video/list/`'s ceiling on `max_count`, which `listVideos` also uses as its default. */
+export const TIKTOK_VIDEO_LIST_MAX_COUNT = 20;
 
 /**
  * The per-token quota bucket TikTok meters: 6 inits, 30 status fetches and 20 creator_info calls per
@@ -99,7 +137,7 @@ interface SendRequest {
   scope: QuotaScope | null;
 }
 
-/** TikTok's own v2 API: OAuth, user info, creator_info, direct and inbox video posts, chunked upload, status. */
+/** TikTok's own v2 API: OAuth, user info, creator_info, direct and inbox video posts, photo posts, chunked upload, status, the user's video list. */
 export class TikTokV2Client {
   readonly #pool: Pool;
   readonly #options: TikTokV2ClientOptions;
@@ -191,6 +229,45 @@ export class TikTokV2Client {
   }
 
   /**
+   * Starts a photo post (`/v2/post/publish/content/init/`, `media_type: PHOTO`): `DIRECT_POST`
+   * publishes it (scope `video.publish`), `MEDIA_UPLOAD` sends it to the creator's inbox (scope
+   * `video.upload`). TikTok pulls the images, so every URL must be under a verified prefix. It counts
+   * against the same 6 inits a minute as the video inits, and is NOT idempotent like them: a request
+   * that may have been written but got no answer (or a 504) is `Ambiguous`. Inputs TikTok would
+   * refuse anyway (no images, more than 35, a cover outside them, a DIRECT_POST without a privacy
+   * level, a title or description too long) are a `Permanent` (`invalid_params`) without a request
+   * being sent, so they spend no init.
+   */
+  async initPhotoPost(accessToken: string, input: TikTokPhotoPostInput): Promise<TikTokInitResult> {
+    const endpoint = TIKTOK_V2_ENDPOINTS.contentInit;
+    const coverIndex = input.coverIndex ?? 0;
+    const problem = photoPostProblem(input, coverIndex);
+    if (problem !== null) throw new Permanent({ upstream: 'tiktok', endpoint, code: 'invalid_params', message: `TikTok photo post not sent: ${problem}` });
+    const post = input.postInfo;
+    const postInfo = {
+      ...(post.title === undefined ? {} : { title: post.title }),
+      ...(post.description === undefined ? {} : { description: post.description }),
+      // Only a direct post has a privacy level; an inbox upload's is chosen by the creator in the app.
+      ...(input.postMode === 'DIRECT_POST' && post.privacyLevel !== undefined ? { privacy_level: post.privacyLevel } : {}),
+      ...(post.disableComment === undefined ? {} : { disable_comment: post.disableComment }),
+      ...(post.autoAddMusic === undefined ? {} : { auto_add_music: post.autoAddMusic }),
+      ...(post.brandContentToggle === undefined ? {} : { brand_content_toggle: post.brandContentToggle }),
+      ...(post.brandOrganicToggle === undefined ? {} : { brand_organic_toggle: post.brandOrganicToggle }),
+    };
+    const body = {
+      media_type: 'PHOTO',
+      post_mode: input.postMode,
+      post_info: postInfo,
+      source_info: { source: 'PULL_FROM_URL', photo_cover_index: coverIndex, photo_images: [...input.photoUrls] },
+    };
+    const { data, raw } = await this.#json(
+      { method: 'POST', path: '/v2/post/publish/content/init/', endpoint, headers: this.#bearer(accessToken), body: JSON.stringify(body), idempotent: false, scope: tiktokTokenScope('publish', accessToken) },
+      TikTokInitResponse,
+    );
+    return { publishId: data.data.publish_id, raw };
+  }
+
+  /**
    * Sends the file in the chunks declared at init, in order, each as one PUT with `Content-Range`.
    * `media` is read once, front to back; only the bytes of the chunk in flight are held, so a
    * large file streams through without being buffered whole.
@@ -247,6 +324,36 @@ export class TikTokV2Client {
     );
     const { status, fail_reason: failReason, publicaly_available_post_id: postIds, uploaded_bytes: uploadedBytes } = data.data;
     return { status, ...(failReason ? { failReason } : {}), postIds: postIds ?? [], ...(uploadedBytes === undefined ? {} : { uploadedBytes }), raw };
+  }
+
+  /**
+   * One page of the user's own videos, newest first (scope `video.list`). Idempotent, so a lost
+   * answer is `Transient`. `cursor` is the previous page's `cursor` (TikTok's is a UTC ms instant:
+   * "posted before"; any instant works as a starting point), absent for the newest page. `maxCount`
+   * is 1 to 20, default 20, and TikTok may return fewer even when `hasMore` is true.
+   *
+   * TikTok documents no per-token limit for this endpoint; a `rate_limit_exceeded` is charged to the
+   * token's `status` bucket, the read-only one, rather than to a bucket of its own.
+   */
+  async listVideos(accessToken: string, input: { cursor?: number; maxCount?: number } = {}): Promise<TikTokV2VideoPage> {
+    const maxCount = input.maxCount ?? TIKTOK_VIDEO_LIST_MAX_COUNT;
+    if (!Number.isInteger(maxCount) || maxCount < 1 || maxCount > TIKTOK_VIDEO_LIST_MAX_COUNT) {
+      throw new RangeError(`maxCount must be an integer from 1 to ${TIKTOK_VIDEO_LIST_MAX_COUNT}, got ${maxCount}`);
+    }
+    const { data, raw } = await this.#json(
+      {
+        method: 'POST',
+        path: `/v2/video/list/?fields=${VIDEO_FIELDS}`,
+        endpoint: TIKTOK_V2_ENDPOINTS.videoList,
+        headers: this.#bearer(accessToken),
+        body: JSON.stringify({ max_count: maxCount, ...(input.cursor === undefined ? {} : { cursor: input.cursor }) }),
+        idempotent: true,
+        scope: tiktokTokenScope('status', accessToken),
+      },
+      TikTokVideoListResponse,
+    );
+    const page = data.data;
+    return { videos: (page.videos ?? []).map(toVideo), cursor: page.cursor ?? input.cursor ?? 0, hasMore: page.has_more, raw };
   }
 
   async close(): Promise<void> {
@@ -344,6 +451,29 @@ export class TikTokV2Client {
       // A broken metrics hook must never turn an answer into a failure.
     }
   }
+}
+
+/** Why TikTok would refuse this photo post as `invalid_params`, or null. */
+function photoPostProblem(input: TikTokPhotoPostInput, coverIndex: number): string | null {
+  const count = input.photoUrls.length;
+  if (count < 1 || count > TIKTOK_PHOTO_MAX_IMAGES) return `photoUrls must hold 1 to ${TIKTOK_PHOTO_MAX_IMAGES} URLs, not ${count}`;
+  if (!Number.isInteger(coverIndex) || coverIndex < 0 || coverIndex >= count) return `coverIndex ${coverIndex} does not name one of the ${count} photos`;
+  if (input.postMode === 'DIRECT_POST' && input.postInfo.privacyLevel === undefined) return 'postInfo.privacyLevel is required for DIRECT_POST';
+  if ((input.postInfo.title?.length ?? 0) > TIKTOK_PHOTO_MAX_TITLE) return `postInfo.title is longer than ${TIKTOK_PHOTO_MAX_TITLE} characters`;
+  if ((input.postInfo.description?.length ?? 0) > TIKTOK_PHOTO_MAX_DESCRIPTION) return `postInfo.description is longer than ${TIKTOK_PHOTO_MAX_DESCRIPTION} characters`;
+  return null;
+}
+
+function toVideo(video: TikTokListedVideo): TikTokV2Video {
+  return {
+    id: video.id,
+    title: video.title ?? '',
+    description: video.video_description ?? '',
+    createTime: video.create_time,
+    shareUrl: video.share_url ?? null,
+    coverImageUrl: video.cover_image_url ?? null,
+    durationSec: video.duration ?? null,
+  };
 }
 
 function parseJson(text: string): unknown {

@@ -83,6 +83,59 @@ export interface TikTokPostInfo {
   videoCoverTimestampMs?: number;
 }
 
+/** `post_mode` of a photo post: straight to the profile, or to the creator's inbox to finish in the app. */
+export const TikTokPhotoPostMode = z.enum(['DIRECT_POST', 'MEDIA_UPLOAD']);
+export type TikTokPhotoPostMode = z.infer<typeof TikTokPhotoPostMode>;
+
+/** `post_info` of a photo post, as the caller gives it. */
+export interface TikTokPhotoPostInfo {
+  /** At most 90 UTF-16 code units. */
+  title?: string;
+  /** The caption; at most 4000 UTF-16 code units. */
+  description?: string;
+  /** Required for `DIRECT_POST`; TikTok ignores it for `MEDIA_UPLOAD` (the creator picks it in the app). */
+  privacyLevel?: TikTokPrivacyLevel;
+  disableComment?: boolean;
+  autoAddMusic?: boolean;
+  brandContentToggle?: boolean;
+  brandOrganicToggle?: boolean;
+}
+
+/** A photo carousel: TikTok pulls every image from a verified URL prefix; there is no file upload for photos. */
+export interface TikTokPhotoPostInput {
+  postInfo: TikTokPhotoPostInfo;
+  /** 1 to 35 URLs, in carousel order. */
+  photoUrls: readonly string[];
+  /** Which photo is the cover, 0-based. Default 0. */
+  coverIndex?: number;
+  postMode: TikTokPhotoPostMode;
+}
+
+/**
+ * One entry of `/v2/video/list/`. Every field but `id` and `create_time` (both asked for, and what a
+ * match is made on) may be left out by TikTok, so those are optional here and defaulted by the client.
+ */
+export const TikTokListedVideo = z.looseObject({
+  // A string on TikTok's pages; accepted as a number too so 19 digits are never rounded by a schema.
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  title: z.string().optional(),
+  video_description: z.string().optional(),
+  create_time: z.number().int(),
+  share_url: z.string().optional(),
+  cover_image_url: z.string().optional(),
+  duration: z.number().optional(),
+});
+export type TikTokListedVideo = z.infer<typeof TikTokListedVideo>;
+
+export const TikTokVideoListResponse = envelope(
+  z.looseObject({
+    videos: z.array(TikTokListedVideo).optional(),
+    // A UTC ms instant: "videos posted before this". Absent on an empty answer in some of TikTok's examples.
+    cursor: z.number().int().optional(),
+    has_more: z.boolean(),
+  }),
+);
+
 /** Where the video comes from: TikTok pulls it from a verified URL, or we upload it in chunks. */
 export type TikTokVideoSource = { source: 'PULL_FROM_URL'; videoUrl: string } | { source: 'FILE_UPLOAD'; videoSize: number; chunkSize?: number };
 
