@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts';
 import { createdAt, id, keysetCreatedAt, timestampTz, updatedAt } from './columns';
 import { crawlKindEnum, crawlStatusEnum } from './enums';
@@ -28,6 +28,17 @@ export const crawls = pgTable(
     finishReason: text('finish_reason'),
     scheduleId: uuid('schedule_id').references(() => schedules.id, { onDelete: 'set null' }),
     fireTime: timestampTz('fire_time'),
+    /**
+     * Followers crawls: the crawl this one is compared with, picked when its first page is stored (the
+     * latest completed followers crawl of the same target then). Null when there was none, for other
+     * kinds, and for crawls whose first page predates the column.
+     */
+    baselineCrawlId: uuid('baseline_crawl_id').references((): AnyPgColumn => crawls.id, { onDelete: 'set null' }),
+    /**
+     * How many of this crawl's items are also items of `baseline_crawl_id`, counted page by page in the
+     * page's own statement, so GET /changes answers gained and lost from two counters.
+     */
+    baselineMatches: integer('baseline_matches').notNull().default(0),
     startedAt: timestampTz('started_at'),
     finishedAt: timestampTz('finished_at'),
     createdAt: keysetCreatedAt(),
