@@ -1,18 +1,31 @@
 /**
- * Follower changes between two 1,000,000-follower crawls, against reading both crawls' items once.
+ * Follower changes between two 1,000,000-follower crawls, against reading both crawls' items once,
+ * and what keeping the change counters costs the second crawl's ingest.
  *
- * Two completed followers crawls of one target are written straight into a fresh database with
- * generate_series (the crawl pipeline has its own bench): the previous crawl has N followers, the
- * current one drops every hundredth of them and adds N/100 new ones (1 % churn each way). User ids
- * are 19-digit numbers scattered with respect to position, as TikTok's are, and every follower has a
- * tiktok_users row. Then, in rounds, median of each:
+ * The previous crawl is written straight into a fresh database with generate_series: N followers,
+ * every one with a tiktok_users row. The current crawl is then stored the way workers store it, page
+ * by page through applyCrawlPage (30 users a page, as upstream lists them): the previous list without
+ * every hundredth follower, plus N/100 new ones (1 % churn each way). User ids are 19-digit numbers
+ * scattered with respect to position, as TikTok's are. Each current page counts, in its own
+ * statement, how many of its new items the previous crawl has (crawls.baseline_matches).
+ *
+ * - ingest: the same pages are also stored into a control crawl of another target, which has no
+ *   previous crawl and so counts nothing; the two are stored page by page in alternation (which one
+ *   goes first alternating too), so both see the same cache and the same tiktok_users rows. With vs
+ *   without is the counting's price, paid once per crawl, at ingest. (The control still runs the
+ *   page statement's counting CTEs with a null baseline; they cost one empty scalar subquery.)
+ *
+ * Then, in rounds, median of each:
  *
  * - read (SQL): one statement reading every item id of both crawls (count + sum of lengths, through
  *   the same (crawl_id, item_id) index). The baseline: "read both crawls' items once" at the place
  *   the changes are computed, with nothing sent anywhere; Postgres may run it in parallel.
  * - read (stream): both crawls' items streamed into this process through crawlItemsAfter, the
  *   batches the items export uses. What reading both crawls costs a client that wants to diff them.
- * - changes: followerChangeCounts, what GET /v1/crawls/:id/changes runs (gained and lost).
+ * - changes: followerChangeCounts, what GET /v1/crawls/:id/changes runs (gained and lost; from the
+ *   counters, since nothing else of the target completed while the current crawl ran).
+ * - changes (SQL): countFollowerChanges, the full join followerChangeCounts falls back to when the
+ *   counters do not apply (another crawl of the target completed while this one ran). For reference.
  * - gained / lost items: every changed item streamed through followerChangeItemsAfter in the
  *   export's batches, as GET /v1/crawls/:id/changes/items?format=ndjson does.
  *
@@ -27,7 +40,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createDb, crawlItemsAfter, followerChangeCounts, followerChangeItemsAfter, insertCrawl, type DbHandle } from '@pubcrawl/db';
+import {
+  applyCrawlPage,
+  countFollowerChanges,
+  createDb,
+  crawlItemsAfter,
+  finishCrawl,
+  followerChangeCounts,
+  followerChangeItemsAfter,
+  insertCrawl,
+  startCrawlRun,
+  type CrawledUser,
+  type DbHandle,
+} from '@pubcrawl/db';
 import { freshMigratedDatabase } from '@pubcrawl/testing';
 import { benchServices, formatMb, MB } from './lib/crawl-bench';
 
@@ -50,35 +75,103 @@ interface Crawls {
   current: string;
 }
 
-/** Writes both crawls and their items; returns their ids. */
-async function seed(handle: DbHandle): Promise<Crawls> {
-  const target = { kind: 'followers' as const, target: { secUid: 'MS4wLjABAAAAbench-follower-changes' } };
-  const previous = await handle.db.transaction((tx) => insertCrawl(tx, target));
-  const current = await handle.db.transaction((tx) => insertCrawl(tx, target));
-  if (previous === null || current === null) throw new Error('insertCrawl returned null');
-  const churn = Math.floor(followers / 100);
-  // Slot s is one person: id(s) = 7e18 + (s · 2654435761 mod 10^12), unique (the multiplier is
-  // coprime with 10^12), 19 digits, so text order is numeric order and unrelated to position.
-  const id = (slot: string) => `(7000000000000000000::bigint + (${slot}::bigint * 2654435761) % 1000000000000)::text`;
+const TARGET = 'MS4wLjABAAAAbench-follower-changes';
+/** Upstream's followers page size (packages/tiktok MAX_PAGE_SIZE). */
+const PAGE_SIZE = 30;
+const churn = Math.floor(followers / 100);
+
+// Slot s is one person: id(s) = 7e18 + (s · 2654435761 mod 10^12), unique (the multiplier is
+// coprime with 10^12), 19 digits, so text order is numeric order and unrelated to position.
+const idSql = (slot: string) => `(7000000000000000000::bigint + (${slot}::bigint * 2654435761) % 1000000000000)::text`;
+// The same in JS: the product stays below 2^53 for any slot this bench uses.
+const idOf = (slot: number): string => `7${String((slot * 2654435761) % 1e12).padStart(18, '0')}`;
+/** What the seed stored for slot s, so re-listing a user leaves its row alone, as for an unchanged follower. */
+const userOf = (slot: number): CrawledUser => ({ id: idOf(slot), secUid: `MS4wLjABAAAA${slot}`, uniqueId: `fan_${slot}`, nickname: `Fan ${slot}`, followerCount: slot % 1000, raw: {} });
+
+/** The previous crawl and every user, written in SQL; returns the previous crawl's id. */
+async function seedPrevious(handle: DbHandle): Promise<string> {
+  const previous = await handle.db.transaction((tx) => insertCrawl(tx, { kind: 'followers', target: { secUid: TARGET } }));
+  if (previous === null) throw new Error('insertCrawl returned null');
   await handle.pool.query(
     `insert into tiktok_users (id, sec_uid, unique_id, nickname, follower_count, raw)
-     select ${id('s')}, 'MS4wLjABAAAA' || s, 'fan_' || s, 'Fan ' || s, s % 1000, '{}'::jsonb from generate_series(0, $1::int - 1) s`,
+     select ${idSql('s')}, 'MS4wLjABAAAA' || s, 'fan_' || s, 'Fan ' || s, s % 1000, '{}'::jsonb from generate_series(0, $1::int - 1) s`,
     [followers + churn],
   );
-  // Previous: slots 0 … N−1. Current: those without every hundredth (s mod 100 = 37), then N … N + N/100 − 1.
-  await handle.pool.query(`insert into crawl_items (crawl_id, item_id, position) select $1, ${id('s')}, s from generate_series(0, $2::int - 1) s`, [previous.id, followers]);
-  await handle.pool.query(
-    `insert into crawl_items (crawl_id, item_id, position)
-     select $1, ${id('s')}, (row_number() over (order by s) - 1)::int from generate_series(0, $2::int - 1) s where s % 100 <> 37 or s >= $3`,
-    [current.id, followers + churn, followers],
-  );
+  // Previous: slots 0 … N−1.
+  await handle.pool.query(`insert into crawl_items (crawl_id, item_id, position) select $1, ${idSql('s')}, s from generate_series(0, $2::int - 1) s`, [previous.id, followers]);
   await handle.pool.query(
     `update crawls set status = 'completed', finish_reason = 'exhausted', items = (select count(*) from crawl_items where crawl_id = crawls.id),
-            finished_at = now() - case when id = $1 then interval '7 days' else interval '0' end
-      where id in ($1, $2)`,
-    [previous.id, current.id],
+            started_at = now() - interval '8 days', finished_at = now() - interval '7 days'
+      where id = $1`,
+    [previous.id],
   );
-  return { previous: previous.id, current: current.id };
+  return previous.id;
+}
+
+/** The current list: the previous one without every hundredth follower (s mod 100 = 37), then N … N + N/100 − 1. */
+function* currentPages(): Generator<{ users: CrawledUser[]; last: boolean }> {
+  let page: CrawledUser[] = [];
+  for (let slot = 0; slot < followers + churn; slot++) {
+    if (slot < followers && slot % 100 === 37) continue;
+    if (page.length === PAGE_SIZE) {
+      yield { users: page, last: false };
+      page = [];
+    }
+    page.push(userOf(slot));
+  }
+  yield { users: page, last: true };
+}
+
+interface Ingest {
+  current: string;
+  /** Total time in applyCrawlPage for each crawl, in ms. */
+  counting: number;
+  control: number;
+  pages: number;
+  items: number;
+}
+
+async function startRunning(handle: DbHandle, secUid: string): Promise<{ id: string; generation: number }> {
+  const crawl = await handle.db.transaction((tx) => insertCrawl(tx, { kind: 'followers', target: { secUid } }));
+  if (crawl === null) throw new Error('insertCrawl returned null');
+  await startCrawlRun(handle.db, crawl.id, crawl.generation);
+  return { id: crawl.id, generation: crawl.generation };
+}
+
+/** Stores the current list into the current crawl (counting) and a control crawl (nothing to count), page by page in alternation. */
+async function ingestCurrent(handle: DbHandle): Promise<Ingest> {
+  const current = await startRunning(handle, TARGET);
+  const control = await startRunning(handle, `${TARGET}-control`);
+  const spent = new Map([
+    [current.id, 0],
+    [control.id, 0],
+  ]);
+  let pages = 0;
+  let items = 0;
+  const store = async (crawl: { id: string; generation: number }, users: CrawledUser[], last: boolean) => {
+    const start = performance.now();
+    const result = await applyCrawlPage(handle.db, {
+      guard: { crawlId: crawl.id, generation: crawl.generation, pages, segmentPages: 0 },
+      rows: { kind: 'followers', users },
+      next: { cursor: last ? null : String(pages + 1), hasMore: !last },
+      maxNewItems: null,
+    });
+    spent.set(crawl.id, (spent.get(crawl.id) ?? 0) + performance.now() - start);
+    if (!result.applied) throw new Error('a bench page was not applied');
+    return result.inserted;
+  };
+  for (const { users, last } of currentPages()) {
+    const order = pages % 2 === 0 ? [current, control] : [control, current];
+    for (const crawl of order) {
+      const inserted = await store(crawl, users, last);
+      if (crawl === current) items += inserted;
+    }
+    pages++;
+  }
+  for (const crawl of [current, control]) {
+    if ((await finishCrawl(handle.db, crawl.id, crawl.generation, { status: 'completed', finishReason: 'exhausted' })) === null) throw new Error('a bench crawl did not complete');
+  }
+  return { current: current.id, counting: spent.get(current.id) ?? 0, control: spent.get(control.id) ?? 0, pages, items };
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -138,40 +231,54 @@ interface Figures {
   readSql: number;
   readStream: number;
   changes: number;
+  changesSql: number;
   gained: number;
   lost: number;
 }
 
 async function measure(handle: DbHandle, crawls: Crawls, label: string): Promise<Figures> {
-  const samples: Record<keyof Figures, number[]> = { readSql: [], readStream: [], changes: [], gained: [], lost: [] };
+  const samples: Record<keyof Figures, number[]> = { readSql: [], readStream: [], changes: [], changesSql: [], gained: [], lost: [] };
   for (let round = 0; round < rounds; round++) {
     const sql = await timed(() => readInSql(handle, crawls));
     const stream = await timed(() => readStreamed(handle, crawls));
     const counts = await timed(() => followerChangeCounts(handle.db, crawls.current));
+    const inSql = await timed(() => countFollowerChanges(handle.db, crawls.current, crawls.previous));
     const gained = await timed(() => streamChanges(handle, { inCrawlId: crawls.current, notInCrawlId: crawls.previous }));
     const lost = await timed(() => streamChanges(handle, { inCrawlId: crawls.previous, notInCrawlId: crawls.current }));
     if (counts.value.gained !== gained.value || counts.value.lost !== lost.value) {
       throw new Error(`counts ${JSON.stringify(counts.value)} disagree with streamed items (gained ${gained.value}, lost ${lost.value})`);
     }
+    if (inSql.value.gained !== counts.value.gained || inSql.value.lost !== counts.value.lost) {
+      throw new Error(`counts ${JSON.stringify(counts.value)} disagree with the SQL count ${JSON.stringify(inSql.value)}`);
+    }
     if (sql.value !== stream.value) throw new Error(`read ${sql.value} rows in SQL but streamed ${stream.value}`);
     samples.readSql.push(sql.ms);
     samples.readStream.push(stream.ms);
     samples.changes.push(counts.ms);
+    samples.changesSql.push(inSql.ms);
     samples.gained.push(gained.ms);
     samples.lost.push(lost.ms);
     console.log(
-      `  ${label} round ${round + 1}: read SQL ${sql.ms.toFixed(0)} ms, read stream ${stream.ms.toFixed(0)} ms, changes ${counts.ms.toFixed(0)} ms ` +
+      `  ${label} round ${round + 1}: read SQL ${sql.ms.toFixed(0)} ms, read stream ${stream.ms.toFixed(0)} ms, changes ${counts.ms.toFixed(1)} ms, changes in SQL ${inSql.ms.toFixed(0)} ms ` +
         `(gained ${counts.value.gained}, lost ${counts.value.lost}), gained items ${gained.ms.toFixed(0)} ms, lost items ${lost.ms.toFixed(0)} ms`,
     );
   }
-  return { readSql: median(samples.readSql), readStream: median(samples.readStream), changes: median(samples.changes), gained: median(samples.gained), lost: median(samples.lost) };
+  return {
+    readSql: median(samples.readSql),
+    readStream: median(samples.readStream),
+    changes: median(samples.changes),
+    changesSql: median(samples.changesSql),
+    gained: median(samples.gained),
+    lost: median(samples.lost),
+  };
 }
 
 function report(label: string, figures: Figures): number {
   const ratio = figures.changes / figures.readSql;
   console.log(`${label} (medians of ${rounds}):`);
   console.log(`  read both crawls once, in SQL      ${figures.readSql.toFixed(0).padStart(6)} ms`);
-  console.log(`  changes (gained + lost counts)     ${figures.changes.toFixed(0).padStart(6)} ms   ratio ${ratio.toFixed(2)} (limit ${RATIO_LIMIT})`);
+  console.log(`  changes (gained + lost counts)     ${figures.changes.toFixed(1).padStart(6)} ms   ratio ${ratio.toFixed(3)} (limit ${RATIO_LIMIT})`);
+  console.log(`  changes in SQL (the fallback)      ${figures.changesSql.toFixed(0).padStart(6)} ms   ÷ read SQL ${(figures.changesSql / figures.readSql).toFixed(2)}`);
   console.log(`  read both crawls, streamed to Node ${figures.readStream.toFixed(0).padStart(6)} ms   changes ÷ this ${(figures.changes / figures.readStream).toFixed(2)}`);
   console.log(`  stream all gained items            ${figures.gained.toFixed(0).padStart(6)} ms   ÷ read SQL ${(figures.gained / figures.readSql).toFixed(2)}`);
   console.log(`  stream all lost items              ${figures.lost.toFixed(0).padStart(6)} ms   ÷ read SQL ${(figures.lost / figures.readSql).toFixed(2)}`);
@@ -183,9 +290,17 @@ const database = await freshMigratedDatabase(serverUrl, 'pubcrawl_bench');
 const handle = createDb(database.url, { max: 2, applicationName: 'pubcrawl-bench' });
 try {
   console.log(`follower-changes: two crawls of ${followers} followers, 1 % churn each way`);
-  const seeding = await timed(() => seed(handle));
-  const crawls = seeding.value;
-  console.log(`  seeded in ${(seeding.ms / 1000).toFixed(1)} s`);
+  const seeding = await timed(() => seedPrevious(handle));
+  console.log(`  previous crawl seeded in SQL in ${(seeding.ms / 1000).toFixed(1)} s`);
+  const ingest = await ingestCurrent(handle);
+  const crawls: Crawls = { previous: seeding.value, current: ingest.current };
+  const perPage = (ms: number) => ((ms / ingest.pages) * 1000).toFixed(0);
+  console.log(`ingest of the current crawl (${ingest.items} items, ${ingest.pages} pages of ${PAGE_SIZE}, through applyCrawlPage, alternating):`);
+  console.log(`  without counting (control crawl)   ${(ingest.control / 1000).toFixed(1).padStart(6)} s    ${perPage(ingest.control)} µs/page`);
+  console.log(
+    `  with counting (baseline_matches)   ${(ingest.counting / 1000).toFixed(1).padStart(6)} s    ${perPage(ingest.counting)} µs/page   ` +
+      `extra ${((ingest.counting - ingest.control) / 1000).toFixed(1)} s (${(((ingest.counting - ingest.control) / ingest.control) * 100).toFixed(1)} %)`,
+  );
   // One untimed read first: the first scan after an insert also writes hint bits, which would be
   // charged to whichever measurement ran first.
   await readInSql(handle, crawls);

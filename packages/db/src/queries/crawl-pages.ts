@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { previousFollowersCrawl } from './follower-changes';
 
 /** A TikTok user as a followers page lists it; `raw` is the upstream row, stored untouched. */
 export interface CrawledUser {
@@ -99,13 +100,18 @@ export type CrawlPageResult =
  *   (an item listed twice upstream keeps its first position and leaves no hole).
  * - `checkpoint` moves the cursor and counts only the rows `added` really inserted; the final UPDATE
  *   mirrors the counts onto the crawl.
+ * - followers pages only: `baseline` is the crawl this one will be compared with (picked at the first
+ *   page, then read back from the crawl row), and `matches` counts how many of the rows `added`
+ *   inserted are items of it; the final UPDATE adds them to `baseline_matches` (see
+ *   followerChangeCounts, which answers gained and lost from it).
  */
 export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promise<CrawlPageResult> {
   const { guard } = input;
   const { ordered, writes } = pageWrites(input.rows, guard.crawlId);
+  const baseline = baselineMatchWrites(input.rows.kind === 'followers', guard.pages === 0);
   const result = await db.execute<{ cursor: string | null; has_more: boolean; pages: number; items: number; inserted: number }>(sql`
     with guard as (
-      select cp.crawl_id, cp.items
+      select cp.crawl_id, cp.items, c.id, c.resolved_id, c.target, c.baseline_crawl_id
         from crawl_checkpoints cp
         join crawls c on c.id = cp.crawl_id
        where cp.crawl_id = ${guard.crawlId}
@@ -132,8 +138,9 @@ export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promi
       select guard.crawl_id, fresh.item_id, guard.items + (row_number() over (order by fresh.ord))::int - 1
         from fresh cross join guard
       on conflict do nothing
-      returning 1
+      returning item_id
     ),
+    ${baseline.ctes}
     checkpoint as (
       update crawl_checkpoints cp
          set cursor = ${input.next.cursor}, has_more = ${input.next.hasMore}, pages = cp.pages + 1,
@@ -143,13 +150,40 @@ export async function applyCrawlPage(db: Executor, input: CrawlPageInput): Promi
       returning cp.cursor, cp.has_more, cp.pages, cp.items, (select count(*) from added)::int as inserted
     )
     update crawls
-       set pages = checkpoint.pages, items = checkpoint.items, resolved_id = coalesce(${input.resolvedId ?? null}, crawls.resolved_id), updated_at = now()
+       set pages = checkpoint.pages, items = checkpoint.items, resolved_id = coalesce(${input.resolvedId ?? null}, crawls.resolved_id), ${baseline.sets} updated_at = now()
       from checkpoint
      where crawls.id = ${guard.crawlId}
     returning checkpoint.cursor, checkpoint.has_more, checkpoint.pages, checkpoint.items, checkpoint.inserted`);
   const row = result.rows[0];
   if (row === undefined) return { applied: false };
   return { applied: true, inserted: row.inserted, checkpoint: { cursor: row.cursor, hasMore: row.has_more, pages: row.pages, items: row.items } };
+}
+
+/**
+ * The CTEs and SET clauses that keep `baseline_matches` (nothing for videos and profiles). The first
+ * page picks the baseline: the latest completed followers crawl of the target at that moment, the one
+ * GET /changes will compare with unless another crawl of the target completes before this one does
+ * (then the counters do not apply and the change count falls back to SQL). Counting costs one index
+ * probe into the baseline's (crawl_id, item_id) per inserted row; items already in this crawl are not
+ * inserted again, so they are not counted twice.
+ */
+function baselineMatchWrites(followers: boolean, firstPage: boolean): { ctes: SQL; sets: SQL } {
+  if (!followers) return { ctes: sql``, sets: sql`` };
+  const baseline = firstPage
+    ? sql`select b.id from guard left join lateral (${previousFollowersCrawl('guard', { finishedBefore: false })}) b on true`
+    : sql`select guard.baseline_crawl_id as id from guard`;
+  return {
+    ctes: sql`
+    baseline as (${baseline}),
+    matches as (
+      select count(*)::int as n
+        from added a
+       where exists (select 1 from baseline join crawl_items b on b.crawl_id = baseline.id where b.item_id = a.item_id)
+    ),`,
+    sets: firstPage
+      ? sql`baseline_crawl_id = (select id from baseline), baseline_matches = crawls.baseline_matches + (select n from matches),`
+      : sql`baseline_matches = crawls.baseline_matches + (select n from matches),`,
+  };
 }
 
 /** What a page writes besides its items, as data-modifying CTEs that run only when `guard` matched. */
