@@ -29,6 +29,14 @@ const videoListBody = z.strictObject(
   { error: 'the body must be an object' },
 );
 
+const lostAnswersBody = z.strictObject(
+  {
+    endpoint: z.enum(['video_init', 'inbox_init', 'content_init'], { error: 'endpoint must be video_init, inbox_init or content_init' }),
+    count: z.number({ error: 'count must be a number' }).int().min(1).max(1_000).default(1),
+  },
+  { error: 'the body must be an object' },
+);
+
 /**
  * `/__sandbox/tiktok/...`: test control of the TikTok v2 twin. Registered inside the admin plugin,
  * so it shares its lenient JSON parser and `{ok: false, error, field}` refusals.
@@ -85,6 +93,14 @@ export function registerTikTokAdminRoutes(app: FastifyInstance, state: SandboxSt
     const body = parseInput(tiktokErrorInjectionSchema, request.body ?? {});
     if (!body.ok) return reply.code(400).send({ ok: false, error: body.error, field: body.field });
     twin.injectError(body.value);
+    return body.value;
+  });
+
+  /** The next `count` accepted inits on `endpoint` publish, but their answers are lost (dropped connection). */
+  app.post('/lose-answers', async (request, reply) => {
+    const body = parseInput(lostAnswersBody, request.body ?? {});
+    if (!body.ok) return reply.code(400).send({ ok: false, error: body.error, field: body.field });
+    twin.loseAnswers(body.value.endpoint, body.value.count);
     return body.value;
   });
 

@@ -75,6 +75,7 @@ export class TikTokTwin {
   private readonly usernames = new Map<string, string>();
   private readonly creators = new Map<string, TikTokCreatorPatch>();
   private readonly injected: TikTokErrorInjection[] = [];
+  private readonly lostAnswers = new Map<TikTokEndpoint, number>();
   /**
    * Whether `/v2/video/list/` shows `SELF_ONLY` posts too. TikTok's page says it lists "public video
    * posts"; the default is true anyway because an unaudited app (the sandbox default) can only post
@@ -144,6 +145,19 @@ export class TikTokTwin {
     return injection.code;
   }
 
+  /** The next `count` accepted inits on `endpoint` are created and then answered with a dropped connection. */
+  loseAnswers(endpoint: TikTokEndpoint, count: number): void {
+    this.lostAnswers.set(endpoint, (this.lostAnswers.get(endpoint) ?? 0) + count);
+  }
+
+  /** Whether this accepted request's answer is to be lost, used up by this call. */
+  takeLostAnswer(endpoint: TikTokEndpoint): boolean {
+    const left = this.lostAnswers.get(endpoint) ?? 0;
+    if (left <= 0) return false;
+    this.lostAnswers.set(endpoint, left - 1);
+    return true;
+  }
+
   consumeLimit(kind: AccountLimitKind, accessToken: string) {
     return this.limits.consume(TIKTOK_TOKEN_LIMITS, kind, accessToken);
   }
@@ -167,6 +181,7 @@ export class TikTokTwin {
     this.usernames.clear();
     this.creators.clear();
     this.injected.length = 0;
+    this.lostAnswers.clear();
     this.videoListIncludesPrivate = true;
   }
 }

@@ -275,6 +275,18 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     return false;
   };
 
+  /**
+   * Answers an accepted init, unless `/__sandbox/tiktok/lose-answers` asked for the answer to be
+   * lost: the publish exists and goes on, and the client sees a dropped connection (the case that
+   * makes a post `unconfirmed`).
+   */
+  const answerInit = (request: FastifyRequest, reply: FastifyReply, endpoint: TikTokEndpoint, answer: ReturnType<typeof ok>) => {
+    if (!twin.takeLostAnswer(endpoint)) return answer;
+    reply.hijack();
+    request.raw.socket.destroy();
+    return reply;
+  };
+
   const createPublish = (request: FastifyRequest, openId: string, type: TikTokPublishType, media: PublishMedia, privacyLevel: string | null) => {
     const source = media.kind === 'video' ? media.source : null;
     const chunks: ChunkDeclaration | null =
@@ -312,7 +324,7 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     const { openId } = auth.token;
     if (badPrivacy(reply, openId, post.privacy_level) || badSource(reply, source)) return reply;
     if (capReached(openId)) return sendError(reply, 'spam_risk_too_many_posts');
-    return createPublish(request, openId, 'DIRECT_PUBLISH', { kind: 'video', source, title: post.title ?? '' }, post.privacy_level);
+    return answerInit(request, reply, 'video_init', createPublish(request, openId, 'DIRECT_PUBLISH', { kind: 'video', source, title: post.title ?? '' }, post.privacy_level));
   });
 
   app.post('/v2/post/publish/inbox/video/init/', async (request, reply) => {
@@ -322,7 +334,7 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     if (!body.ok) return sendError(reply, 'invalid_params', `${body.field}: ${body.error}`);
     if (badSource(reply, body.value.source_info)) return reply;
     if (capReached(auth.token.openId)) return sendError(reply, 'spam_risk_too_many_posts');
-    return createPublish(request, auth.token.openId, 'INBOX_SHARE', { kind: 'video', source: body.value.source_info, title: '' }, null);
+    return answerInit(request, reply, 'inbox_init', createPublish(request, auth.token.openId, 'INBOX_SHARE', { kind: 'video', source: body.value.source_info, title: '' }, null));
   });
 
   // Photos: one endpoint for both modes, so the scope it needs depends on the body.
@@ -346,7 +358,12 @@ export function registerTikTokV2Routes(app: FastifyInstance, state: SandboxState
     if (capReached(openId)) return sendError(reply, 'spam_risk_too_many_posts');
     const media: PublishMedia = { kind: 'photo', photoUrls: source.photo_images, title: post.title ?? '', description: post.description ?? '' };
     // MEDIA_UPLOAD ignores post_info's privacy: the user picks it in the app.
-    return mode === 'DIRECT_POST' ? createPublish(request, openId, 'DIRECT_PUBLISH', media, post.privacy_level ?? null) : createPublish(request, openId, 'INBOX_SHARE', media, null);
+    return answerInit(
+      request,
+      reply,
+      'content_init',
+      mode === 'DIRECT_POST' ? createPublish(request, openId, 'DIRECT_PUBLISH', media, post.privacy_level ?? null) : createPublish(request, openId, 'INBOX_SHARE', media, null),
+    );
   });
 
   app.post('/v2/post/publish/status/fetch/', async (request, reply) => {
