@@ -4,6 +4,7 @@ import type { Queues, RedisConnection } from '@pubcrawl/queue';
 import type { PostingClient } from '@pubcrawl/tiktok';
 import type { ApiEnv } from './env';
 import type { ApiTikApi } from './tikapi';
+import type { ApiTikTok } from './tiktok';
 
 /** Everything a route needs, built once in main.ts (or by a test) and handed to buildServer. */
 export interface ApiContext {
@@ -17,4 +18,6 @@ export interface ApiContext {
   posting: PostingClient;
   /** TikAPI for the cached look-ups, with the fleet-wide quota. */
   tikapi: ApiTikApi;
+  /** TikTok's own API: OAuth connect, and creator_info of tiktok accounts. */
+  tiktok: ApiTikTok;
 }

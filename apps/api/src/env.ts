@@ -1,4 +1,4 @@
-import { accountPolicyEnv, booleanFlag, commonEnv, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
+import { accountPolicyEnv, booleanFlag, checkTikTokApp, commonEnv, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 
 // safeExtend: commonEnv carries the Redis topology refinement, and zod refuses `.extend` over its
@@ -59,9 +59,17 @@ export const apiEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExtend(a
   TIKAPI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
   /** Largest accepted request body; posts are small JSON, so a large body is an attack or a bug. */
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /**
+   * Where this API is reached from outside, for the OAuth redirect URI when TIKTOK_REDIRECT_URI is
+   * unset (the sandbox). Default `http://127.0.0.1:<PORT>`.
+   */
+  PUBLIC_BASE_URL: z.url().optional(),
 })
-  // Like the worker's, the API's cipher must not fall back to a key derived from DATABASE_URL in production.
-  .superRefine(requireCredentialsKeyInProduction);
+  .superRefine((env, context) => {
+    // Like the worker's, the API's cipher must not fall back to a key derived from DATABASE_URL in production.
+    requireCredentialsKeyInProduction(env, context);
+    checkTikTokApp(env, context);
+  });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export const apiEnvSource = process.env;

@@ -3,7 +3,7 @@
  * API's style (invalid_input, json_error, not_authenticated, not_found, conflict, rate_limited,
  * server_error).
  */
-export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'rate_limited' | 'server_error' | 'not_ready' | 'subscription_required' | 'duplicate_content' | 'upstream_unavailable' | 'not_found_on_tiktok';
+export type ApiErrorCode = 'invalid_input' | 'json_error' | 'not_authenticated' | 'not_found' | 'conflict' | 'rate_limited' | 'server_error' | 'not_ready' | 'subscription_required' | 'duplicate_content' | 'upstream_unavailable' | 'not_found_on_tiktok' | 'invalid_signature';
 
 export interface ErrorEnvelope {
   error: { code: ApiErrorCode; message: string; fields?: Record<string, string> };

@@ -5,6 +5,7 @@ import { closeQueues, closeRedisConnection, createQueues, createRedisConnection,
 import { apiEnvSchema, apiEnvSource } from './env';
 import { createApiPostingClient } from './posting';
 import { createApiTikApi } from './tikapi';
+import { createApiTikTok } from './tiktok';
 import { buildServer } from './server';
 
 const env = loadEnv(apiEnvSchema, apiEnvSource);
@@ -21,13 +22,15 @@ const redis = createRedisConnection(topology, { connectionName: 'pubcrawl-api' }
 const queues = createQueues({ connection: redis, prefix: env.QUEUE_PREFIX });
 const posting = createApiPostingClient(env);
 const tikapi = createApiTikApi(env, redis);
-const app = await buildServer({ env, logger, db, redis, queues, posting, tikapi });
+const tiktok = createApiTikTok(env, db);
+const app = await buildServer({ env, logger, db, redis, queues, posting, tikapi, tiktok });
 
 exitOnSignal(logger, async (signal) => {
   logger.info({ signal }, 'shutting down');
   await app.close();
   await posting.close();
   await tikapi.close();
+  await tiktok.close();
   await closeQueues(queues);
   await closeRedisConnection(redis);
   await db.close();

@@ -128,6 +128,20 @@ export function createMetricsRegistry(context: ApiContext): Registry {
     },
   });
 
+  new Counter({
+    name: 'pubcrawl_provider_events_total',
+    help: 'Provider events by provider and event: token_refreshed, token_refresh_refused (the account needs a new connect), paused (the provider refused every account, e.g. TikTok reached_active_user_cap)',
+    labelNames: ['provider', 'event'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [field, value] of Object.entries(await context.redis.hgetall(keys.provider))) {
+        const [provider = '', event = ''] = splitField(field);
+        this.inc({ provider, event }, Number(value));
+      }
+    },
+  });
+
   new Gauge({
     name: 'pubcrawl_posts',
     help: 'Posts by state (Postgres)',

@@ -12,6 +12,7 @@ import { registerMetrics } from './metrics';
 import { registerRateLimits } from './rate-limits';
 import { healthRoutes } from './routes/health';
 import { registerV1Routes } from './routes/index';
+import { tiktokPublicRoutes } from './routes/tiktok';
 import { noStore, registerSecurityHeaders } from './security-headers';
 import { refuseMalformedText } from './text-guard';
 
@@ -54,6 +55,9 @@ export async function buildServer(context: ApiContext): Promise<App> {
     },
     { prefix: '/v1' },
   );
+
+  // TikTok calls these without an API key: the OAuth state and the webhook signature authenticate them.
+  await app.register(tiktokPublicRoutes(context, rateLimits.authFailures), { prefix: '/v1' });
 
   await registerBoard(app, context, rateLimits.authFailures);
   await registerMetrics(app, context, rateLimits.authFailures);

@@ -1,8 +1,8 @@
-import { redisTopology, resolveUpstreams, type RedisTopology } from '@pubcrawl/config';
-import { createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
+import { redisTopology, resolveUpstreams, type RedisTopology, type TikTokApp } from '@pubcrawl/config';
+import { accountTokenStore, createDb, CredentialsCipher, type DbHandle } from '@pubcrawl/db';
 import type { Logger } from '@pubcrawl/logger';
 import { closeQueues, closeRedisConnection, createQueues, createRedisConnection, MetricsRecorder, type Queues, type RedisConnection } from '@pubcrawl/queue';
-import { hashApiKey, PostingClient, QuotaLimiter, TikApiClient, type QuotaGate, type QuotaScope, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
+import { DEFAULT_QUOTA_LIMITS, hashApiKey, PostingClient, QuotaLimiter, TikApiClient, TikTokTokenKeeper, TikTokV2Client, type QuotaGate, type QuotaScope, type UpstreamResponseInfo } from '@pubcrawl/tiktok';
 import type { WorkerEnv } from './env';
 
 /** Everything a processor needs. Built once per process; closed once on shutdown. */
@@ -17,6 +17,10 @@ export interface WorkerContext {
   queues: Queues;
   tikapi: TikApiClient;
   posting: PostingClient;
+  /** TikTok's own API (the `tiktok` provider), and the tokens of its accounts. */
+  tiktok: TikTokV2Client;
+  tiktokApp: TikTokApp;
+  tiktokTokens: TikTokTokenKeeper;
   /** The fleet-wide quota limiter, metered: every denial and its wait is counted for /metrics. */
   limiter: QuotaGate;
   metrics: MetricsRecorder;
@@ -66,6 +70,23 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     defaultRetryAfterMs: env.DEFAULT_RETRY_AFTER_MS,
     onResponse,
   });
+  const tiktok = new TikTokV2Client({
+    baseUrl: upstreams.tiktok.baseUrl,
+    authUrl: upstreams.tiktok.authUrl,
+    clientKey: upstreams.tiktok.clientKey,
+    clientSecret: upstreams.tiktok.clientSecret,
+    timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    // Publishes and polls share it; a publish must not queue for a socket inside its window.
+    connections: env.PUBLISH_CONCURRENCY + 16,
+    onResponse,
+  });
+  const cipher = CredentialsCipher.fromConfig(env.CREDENTIALS_KEY, env.DATABASE_URL);
+  const tiktokTokens = new TikTokTokenKeeper({
+    client: tiktok,
+    store: accountTokenStore(db.db, cipher),
+    refreshAheadMs: env.TIKTOK_REFRESH_AHEAD_MS,
+    onRefresh: (outcome) => metrics.providerEvent('tiktok', outcome === 'refreshed' ? 'token_refreshed' : 'token_refresh_refused'),
+  });
   const sharedKey = upstreams.tikapi.apiKey === upstreams.posting.apiKey;
   const limiterFor = (apiKeyPerSecond: number) =>
     new QuotaLimiter({
@@ -84,10 +105,17 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     sharedKey ? Math.min(env.TIKAPI_REQUESTS_PER_SECOND, env.POSTING_REQUESTS_PER_SECOND) : env.TIKAPI_REQUESTS_PER_SECOND,
   );
   const postingLimiter = sharedKey ? tikapiLimiter : limiterFor(env.POSTING_REQUESTS_PER_SECOND);
+  // TikTok's per-token limits are TikTok's, not the posting API's configurable ones; its app-wide
+  // bucket only ever carries blocks (reached_active_user_cap), so its pace is generous.
+  const tiktokLimiter = new QuotaLimiter({ redis, keyPrefix: `${env.QUEUE_PREFIX}:quota`, limits: { ...DEFAULT_QUOTA_LIMITS, apiKeyPerSecond: 1_000 } });
   const postingKeyHash = hashApiKey(upstreams.posting.apiKey);
-  // Account scopes are posting-API limits; an API-key scope names its key.
-  const limiterOf = (scopes: readonly QuotaScope[]) =>
-    scopes.some((scope) => scope.kind === 'account' || scope.keyHash === postingKeyHash) ? postingLimiter : tikapiLimiter;
+  const tiktokAppHash = hashApiKey(upstreams.tiktok.clientKey);
+  const isTikTokScope = (scope: QuotaScope) => (scope.kind === 'account' ? scope.accountId.startsWith('tiktok-token:') : scope.keyHash === tiktokAppHash);
+  // Account scopes are posting-API limits unless they name a TikTok token; an API-key scope names its key.
+  const limiterOf = (scopes: readonly QuotaScope[]) => {
+    if (scopes.some(isTikTokScope)) return tiktokLimiter;
+    return scopes.some((scope) => scope.kind === 'account' || scope.keyHash === postingKeyHash) ? postingLimiter : tikapiLimiter;
+  };
   const limiter: QuotaGate = {
     async acquire(scopes, options) {
       const decision = await limiterOf(scopes).acquire(scopes, options);
@@ -101,6 +129,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     close: async () => {
       await tikapiLimiter.close();
       if (postingLimiter !== tikapiLimiter) await postingLimiter.close();
+      await tiktokLimiter.close();
     },
   };
   let closed = false;
@@ -113,9 +142,12 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     queues,
     tikapi,
     posting,
+    tiktok,
+    tiktokApp: upstreams.tiktok,
+    tiktokTokens,
     limiter,
     metrics,
-    cipher: CredentialsCipher.fromConfig(env.CREDENTIALS_KEY, env.DATABASE_URL),
+    cipher,
     upstreamKeys: { tikapi: upstreams.tikapi.apiKey, posting: upstreams.posting.apiKey },
     onUpstreamResponse,
     shutdown: new AbortController(),
@@ -123,7 +155,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
       if (closed) return;
       closed = true;
       // undici's close() waits for requests in flight, which may take up to UPSTREAM_TIMEOUT_MS.
-      const clients = Promise.allSettled([tikapi.close(), posting.close()]);
+      const clients = Promise.allSettled([tikapi.close(), posting.close(), tiktok.close()]);
       if (!abandonInFlight) await clients;
       await limiter.close();
       await metrics.close();

@@ -1,4 +1,4 @@
-import { accountPolicyEnv, commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
+import { accountPolicyEnv, checkTikTokApp, commonEnv, durationMs, requireCredentialsKeyInProduction, upstreamEnv } from '@pubcrawl/config';
 import { z } from 'zod';
 import { metricScheduleSchema } from './insights/schedule';
 
@@ -61,10 +61,28 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExten
   UNCONFIRMED_VERIFY_WINDOW_MS: durationMs(30 * 60_000),
   /** Time between two feed checks of one unconfirmed post. Default 300000 (5 min). */
   UNCONFIRMED_VERIFY_INTERVAL_MS: count(5 * 60_000),
+  /**
+   * tiktok posts: TikTok moderates for hours, so polling gives up only after this long (default 24 h),
+   * with its interval stretching to TIKTOK_STATUS_MAX_INTERVAL_MS (default 5 min).
+   */
+  TIKTOK_STATUS_HORIZON_MS: durationMs(24 * 60 * 60_000),
+  TIKTOK_STATUS_MAX_INTERVAL_MS: durationMs(5 * 60_000),
+  /** A tiktok access token this close to expiry is refreshed before it is used. Default 5 min. */
+  TIKTOK_REFRESH_AHEAD_MS: durationMs(5 * 60_000),
+  /**
+   * How long an account's drafts wait after TikTok refused one as too many unopened inbox uploads
+   * (spam_risk_too_many_pending_share); TikTok says no time, so the hold is re-checked after this.
+   */
+  TIKTOK_PENDING_SHARE_HOLD_MS: durationMs(60 * 60_000),
+  /** FILE_UPLOAD: the largest media file streamed to TikTok (TikTok's own ceiling is 4 GB). */
+  TIKTOK_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(4 * 1024 ** 3),
+  /** FILE_UPLOAD chunk size, within TikTok's 5-64 MB; the last chunk takes the remainder. Default 10 MB. */
+  TIKTOK_UPLOAD_CHUNK_BYTES: z.coerce.number().int().min(5 * 1024 * 1024).max(64_000_000).default(10_000_000),
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().min(16).optional(),
 }).superRefine((env, context) => {
   requireCredentialsKeyInProduction(env, context);
+  checkTikTokApp(env, context);
   // Unsigned webhooks would let anyone who learns the URL forge events.
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
     context.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set (at least 16 characters)' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, port } from './fields';
+import { booleanFlag, commaList, port } from './fields';
 import { checkRedisTopology, redisEnvFields } from './redis-topology';
 
 const postgresUrl = z
@@ -50,16 +50,33 @@ function decodeKey(value: string): Buffer | null {
   return fromBase64.length === 32 ? fromBase64 : null;
 }
 
+export const DEFAULT_TIKTOK_SCOPES = ['user.info.basic', 'video.publish', 'video.upload', 'video.list'] as const;
+
 /** Upstream API locations. Unset keys mean "use the local sandbox". */
 export const upstreamEnv = z.object({
   TIKAPI_BASE_URL: z.url().optional(),
   TIKAPI_API_KEY: z.string().optional(),
   POSTING_BASE_URL: z.url().optional(),
   POSTING_API_KEY: z.string().optional(),
+  /** TikTok's own Content Posting API (the `tiktok` provider). No client key: the sandbox's twin. */
+  TIKTOK_CLIENT_KEY: z.string().min(1).optional(),
+  TIKTOK_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Registered with the TikTok app; where the authorize page sends the user back (our /v1/oauth/tiktok/callback). */
+  TIKTOK_REDIRECT_URI: z.url().optional(),
+  TIKTOK_BASE_URL: z.url().optional(),
+  TIKTOK_AUTH_URL: z.url().optional(),
+  TIKTOK_SCOPES: commaList().transform((scopes) => (scopes.length === 0 ? [...DEFAULT_TIKTOK_SCOPES] : scopes)),
   SANDBOX_HOST: z.string().default('127.0.0.1'),
   SANDBOX_PORT: port(4010),
 });
 export type UpstreamEnv = z.infer<typeof upstreamEnv>;
+
+/** A real TikTok app needs all three of its settings; half of them would fail at the first connect. */
+export function checkTikTokApp(env: Pick<UpstreamEnv, 'TIKTOK_CLIENT_KEY' | 'TIKTOK_CLIENT_SECRET' | 'TIKTOK_REDIRECT_URI'>, context: z.RefinementCtx): void {
+  if (env.TIKTOK_CLIENT_KEY === undefined) return;
+  if (env.TIKTOK_CLIENT_SECRET === undefined) context.addIssue({ code: 'custom', path: ['TIKTOK_CLIENT_SECRET'], message: 'is required when TIKTOK_CLIENT_KEY is set' });
+  if (env.TIKTOK_REDIRECT_URI === undefined) context.addIssue({ code: 'custom', path: ['TIKTOK_REDIRECT_URI'], message: 'is required when TIKTOK_CLIENT_KEY is set (the redirect URI registered with the app)' });
+}
 
 /**
  * How an account may post, read by the API (to warn and refuse at create time) and the worker (to
@@ -82,13 +99,35 @@ export const accountPolicyEnv = z.object({
   ACCOUNT_WAIT_RECHECK_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often a pending QR link is checked with the provider (seed 004 asks for 10 s). */
   ACCOUNT_LINK_POLL_MS: z.coerce.number().int().min(50).default(10_000),
+  /**
+   * Whether the TikTok app passed TikTok's audit. Until it has, TikTok publishes only `SELF_ONLY`
+   * posts, so the API refuses any other privacy level for tiktok accounts up front.
+   */
+  TIKTOK_APP_AUDITED: booleanFlag(false),
+  /** How tiktok posts hand TikTok the media, unless a post says otherwise (`settings.uploadMode`). */
+  TIKTOK_UPLOAD_MODE: z.enum(['pull', 'file']).default('pull'),
 });
 export type AccountPolicyEnv = z.infer<typeof accountPolicyEnv>;
+
+export interface TikTokApp {
+  baseUrl: string;
+  authUrl: string;
+  clientKey: string;
+  clientSecret: string;
+  /** Null with the sandbox: the API derives it from its own address. */
+  redirectUri: string | null;
+  scopes: string[];
+  isSandbox: boolean;
+}
 
 export interface Upstreams {
   tikapi: { baseUrl: string; apiKey: string; isSandbox: boolean };
   posting: { baseUrl: string; apiKey: string; isSandbox: boolean };
+  tiktok: TikTokApp;
 }
+
+/** The sandbox twin's own app (packages/sandbox: `PUT /__sandbox/tiktok/app` changes it). */
+export const SANDBOX_TIKTOK_APP = { clientKey: 'sbx_client_key', clientSecret: 'sbx_client_secret' } as const;
 
 /** The sandbox accepts any non-empty key; this one makes sandbox traffic obvious in its stats. */
 const SANDBOX_KEY = 'sandbox-key';
@@ -108,6 +147,30 @@ export function resolveUpstreams(env: UpstreamEnv): Upstreams {
       apiKey: env.POSTING_API_KEY ?? SANDBOX_KEY,
       isSandbox: postingSandbox,
     },
+    tiktok: resolveTikTokApp(env, sandboxUrl),
+  };
+}
+
+function resolveTikTokApp(env: UpstreamEnv, sandboxUrl: string): TikTokApp {
+  const clientKey = env.TIKTOK_CLIENT_KEY;
+  if (clientKey === undefined) {
+    return {
+      baseUrl: env.TIKTOK_BASE_URL ?? sandboxUrl,
+      authUrl: env.TIKTOK_AUTH_URL ?? sandboxUrl,
+      ...SANDBOX_TIKTOK_APP,
+      redirectUri: env.TIKTOK_REDIRECT_URI ?? null,
+      scopes: env.TIKTOK_SCOPES,
+      isSandbox: true,
+    };
+  }
+  return {
+    baseUrl: env.TIKTOK_BASE_URL ?? 'https://open.tiktokapis.com',
+    authUrl: env.TIKTOK_AUTH_URL ?? 'https://www.tiktok.com',
+    clientKey,
+    clientSecret: env.TIKTOK_CLIENT_SECRET ?? '',
+    redirectUri: env.TIKTOK_REDIRECT_URI ?? null,
+    scopes: env.TIKTOK_SCOPES,
+    isSandbox: false,
   };
 }
 

@@ -1,5 +1,5 @@
 export { ConfigError, parseEnv, loadEnv, formatConfigError } from './parse';
-export { accountPolicyEnv, type AccountPolicyEnv, commonEnv, commonEnvFields, upstreamEnv, decodeKey, type CommonEnv, type UpstreamEnv, resolveUpstreams, type Upstreams } from './common';
+export { accountPolicyEnv, type AccountPolicyEnv, commonEnv, commonEnvFields, upstreamEnv, decodeKey, type CommonEnv, type UpstreamEnv, resolveUpstreams, type Upstreams, type TikTokApp, checkTikTokApp, DEFAULT_TIKTOK_SCOPES, SANDBOX_TIKTOK_APP } from './common';
 export {
   DEFAULT_REDIS_URL,
   REDIS_TOPOLOGY_VARIABLE,

@@ -115,3 +115,26 @@ export const creatorInfoSchema = z.object({
   source: z.enum(['cache', 'upstream']),
   stale: z.boolean().describe('True when a fresh read failed and this is the last answer, older than the TTL'),
 });
+
+export const connectAccountBodySchema = z
+  .object({
+    provider: z.literal('tiktok').describe("OAuth connect exists for TikTok's own API (the tiktok provider)"),
+    label: labelSchema.optional().describe('Only used when the account is new'),
+  })
+  .strict();
+export type ConnectAccountBody = z.infer<typeof connectAccountBodySchema>;
+
+export const accountConnectStartedSchema = z.object({
+  authorizeUrl: z.string().describe("TikTok's authorize page; send the creator there"),
+  state: z.string().describe('Single-use; the callback must bring it back within 10 minutes'),
+  expiresAt: z.string(),
+});
+
+export const oauthCallbackQuerySchema = z.object({
+  code: z.string().max(2_000).optional(),
+  state: z.string().max(200).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(2_000).optional(),
+  scopes: z.string().max(2_000).optional(),
+});
+export type OauthCallbackQuery = z.infer<typeof oauthCallbackQuerySchema>;

@@ -113,6 +113,16 @@ export const postSettingsSchema = z
     madeWithAi: z.boolean().optional(),
     /** Sends the post to the creator's TikTok inbox instead of publishing it. */
     draft: z.boolean().optional(),
+    /**
+     * tiktok accounts, videos only: TikTok pulls the video from its URL (`pull`, which needs a
+     * verified domain), or pubcrawl streams it up in chunks (`file`). Default TIKTOK_UPLOAD_MODE.
+     */
+    uploadMode: z.enum(['pull', 'file']).optional(),
+    /**
+     * Videos only: the length in seconds, when the client knows it. Checked against the creator's
+     * max_video_post_duration_sec at create and again before sending; pubcrawl does not probe media.
+     */
+    videoDurationSec: z.number().positive().max(86_400).optional(),
   })
   .strict();
 export type PostSettings = z.infer<typeof postSettingsSchema>;

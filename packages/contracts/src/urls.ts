@@ -72,3 +72,8 @@ export function isPrivateHost(hostname: string): boolean {
   if (bare === 'metadata.google.internal') return true;
   return PRIVATE_NAME_SUFFIXES.some((suffix) => bare.endsWith(suffix));
 }
+
+/** A TikTok video's public page. TikTok redirects a wrong handle, but the right one reads better. */
+export function tiktokVideoUrl(username: string, videoId: string): string {
+  return `https://www.tiktok.com/@${encodeURIComponent(username)}/video/${videoId}`;
+}

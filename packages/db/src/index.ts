@@ -64,3 +64,4 @@ export * from './queries/post-waits';
 export { countPostMetricAttempt, findPostMetricTarget, owedPostMetricOffsetsAfter, postMetricsView, publishedPostsWithoutMetrics, recordFeedCheckNote, recordPostMetricSnapshot, recordVerifiedInFeed, rivalPostCaptions, schedulePostMetrics, unconfirmedPostsToVerify, videoIdsOwnedByOtherPosts, type FeedEvidence, type MetricOffsetDue, type OwedMetricOffset, type PostMetricsView, type PostMetricTarget, type VideoCounts } from './queries/post-insights';
 export { CHANGE_SCAN_WINDOW, countFollowerChanges, followerChangeBaseline, followerChangeCounts, followerChangeItemsAfter, followerChangeSummary, type FollowerChangeBaseline, type FollowerChangeCounts, type FollowerChangeRow, type FollowerChangeSummary } from './queries/follower-changes';
 export * from './queries/insights';
+export * from './queries/tiktok';

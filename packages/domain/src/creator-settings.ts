@@ -10,6 +10,8 @@ export interface CreatorPermissions {
   commentDisabled?: boolean | undefined;
   duetDisabled?: boolean | undefined;
   stitchDisabled?: boolean | undefined;
+  /** The longest video the creator may post, in seconds. */
+  maxVideoPostDurationSec?: number | undefined;
 }
 
 export interface CheckedPostSettings {
@@ -18,6 +20,8 @@ export interface CheckedPostSettings {
   allowDuet?: boolean | undefined;
   allowStitch?: boolean | undefined;
   draft?: boolean | undefined;
+  /** The video's length when the client knows it; pubcrawl does not probe media. */
+  videoDurationSec?: number | undefined;
 }
 
 export interface CreatorSettingsMismatch {
@@ -27,9 +31,14 @@ export interface CreatorSettingsMismatch {
 }
 
 export function creatorSettingsMismatches(settings: CheckedPostSettings, mediaType: 'video' | 'photo', permissions: CreatorPermissions): CreatorSettingsMismatch[] {
-  // A video sent to the inbox carries none of these: the creator sets them in the app (seed 004).
-  if (settings.draft === true && mediaType === 'video') return [];
   const mismatches: CreatorSettingsMismatch[] = [];
+  const longest = permissions.maxVideoPostDurationSec;
+  // Checked for drafts too: TikTok refuses a video longer than the creator may post either way.
+  if (mediaType === 'video' && settings.videoDurationSec !== undefined && longest !== undefined && longest > 0 && settings.videoDurationSec > longest) {
+    mismatches.push({ field: 'settings.videoDurationSec', message: `the video is ${settings.videoDurationSec} s; this creator may post videos of at most ${longest} s` });
+  }
+  // A video sent to the inbox carries none of the rest: the creator sets them in the app (seed 004).
+  if (settings.draft === true && mediaType === 'video') return mismatches;
   const options = permissions.privacyLevelOptions;
   if (options !== undefined && !options.includes(settings.privacyLevel)) {
     mismatches.push({ field: 'settings.privacyLevel', message: `${settings.privacyLevel} is not allowed for this account; allowed: ${options.join(', ') || 'none'}` });

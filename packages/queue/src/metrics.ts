@@ -22,6 +22,8 @@ export function metricKeys(prefix: string) {
     upstream: `${prefix}:metrics:upstream`,
     /** fields `kind|waits`, `kind|ms` → quota denials and the wait they imposed */
     limiter: `${prefix}:metrics:limiter`,
+    /** field `provider|event` → count: token refreshes and refusals, provider-wide pauses */
+    provider: `${prefix}:metrics:provider`,
   };
 }
 
@@ -67,6 +69,10 @@ export class MetricsRecorder {
   quotaWait(scopeKind: string, waitMs: number): void {
     this.#add(this.#keys.limiter, [scopeKind, 'waits'].join(FIELD_SEPARATOR), 1);
     this.#add(this.#keys.limiter, [scopeKind, 'ms'].join(FIELD_SEPARATOR), waitMs);
+  }
+
+  providerEvent(provider: string, event: 'token_refreshed' | 'token_refresh_refused' | 'paused'): void {
+    this.#add(this.#keys.provider, [provider, event].join(FIELD_SEPARATOR), 1);
   }
 
   async flush(): Promise<void> {

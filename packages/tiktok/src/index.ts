@@ -12,3 +12,4 @@ export * from './tiktok-v2-client';
 export * from './tiktok-chunk-plan';
 export * from './tiktok-pkce';
 export * from './tiktok-signature';
+export * from './tiktok-tokens';

@@ -56,6 +56,8 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request, reply) => {
         const body = request.body;
+        // A tiktok account is its OAuth token pair, which only a completed connect can produce.
+        if (body.provider === 'tiktok') throw invalidInput('Invalid field: provider', { provider: 'tiktok accounts are connected through POST /v1/accounts/connect' });
         try {
           const row = await insertAccount(db, {
             label: body.label,
@@ -110,6 +112,8 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       },
       async (request) => {
         const credentials = request.body?.credentials;
+        const target = await findAccount(db, request.params.id);
+        if (target?.provider === 'tiktok') throw conflict('A tiktok account is re-authorized by connecting it again: POST /v1/accounts/connect', { id: 'is a tiktok account' });
         const row = await recordAccountReauthorized(db, request.params.id, {
           credentialsEncrypted: credentials === undefined ? undefined : encryptCredentials(cipher, credentials),
         });
@@ -193,9 +197,9 @@ export const accountsRoutes = (context: ApiContext): FastifyPluginAsyncZod =>
       async (request) => {
         const account = await findAccount(db, request.params.id);
         if (account === null || account.status === 'deleted') throw notFound('Account');
-        if (account.provider !== 'posting') throw conflict('creator_info exists for posting accounts only', { id: `is a ${account.provider} account` });
+        if (account.provider === 'tikapi') throw conflict('creator_info exists for posting and tiktok accounts only', { id: `is a ${account.provider} account` });
         const view = await creatorInfoFor(context, account, { maxAgeS: request.query.maxAge });
-        if (view === null) throw upstreamFailure(new Error('the posting API did not answer creator_info'));
+        if (view === null) throw upstreamFailure(new Error(`the ${account.provider === 'tiktok' ? 'TikTok' : 'posting'} API did not answer creator_info`));
         const { info } = view;
         return {
           accountId: account.id,

@@ -8,6 +8,7 @@ import { postsRoutes } from './posts';
 import { postInsightsRoutes } from './post-insights';
 import { schedulesRoutes } from './schedules';
 import { insightsRoutes } from './insights';
+import { tiktokConnectRoutes } from './tiktok';
 
 /**
  * Every authenticated /v1 resource registers here, one plugin per resource file. The auth hook is
@@ -22,4 +23,5 @@ export async function registerV1Routes(app: App, context: ApiContext): Promise<v
   await app.register(crawlChangesRoutes(context));
   await app.register(schedulesRoutes(context));
   await app.register(insightsRoutes(context));
+  await app.register(tiktokConnectRoutes(context));
 }

@@ -13,15 +13,15 @@ import type { AccountLimits } from './post-limits';
 /** Why this account cannot take a new post, or null. */
 export function accountProblem(account: AccountRow | null | undefined): string | null {
   if (account === null || account === undefined) return 'no account with this id';
-  if (account.provider !== 'posting') return `is a ${account.provider} account; only posting accounts can publish`;
-  if (account.status !== 'active') return `is ${account.status}: re-authorize it first`;
+  if (account.provider === 'tikapi') return 'is a tikapi account; only posting and tiktok accounts can publish';
+  if (account.status !== 'active') return `is ${account.status}: ${account.provider === 'tiktok' ? 'connect it again first (POST /v1/accounts/connect)' : 're-authorize it first'}`;
   return null;
 }
 
 /** Why an edit cannot keep this account, or null: a parked account's posts may still be edited. */
 export function editAccountProblem(account: AccountRow | null): string | null {
   if (account === null) return 'the account no longer exists';
-  if (account.provider !== 'posting') return `is a ${account.provider} account; only posting accounts can publish`;
+  if (account.provider === 'tikapi') return 'is a tikapi account; only posting and tiktok accounts can publish';
   return null;
 }
 

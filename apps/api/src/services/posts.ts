@@ -183,7 +183,7 @@ export async function pollPostNow(context: ApiContext, postId: string): Promise<
 export async function trackPublish(context: ApiContext, body: TrackPublishBody): Promise<PostRow> {
   const account = await findAccount(context.db.db, body.accountId);
   if (account === null) throw invalidInput('Invalid field: accountId', { accountId: 'no account with this id' });
-  if (account.provider !== 'posting') throw invalidInput('Invalid field: accountId', { accountId: `is a ${account.provider} account; only posting accounts publish` });
+  if (account.provider === 'tikapi') throw invalidInput('Invalid field: accountId', { accountId: 'is a tikapi account; only posting and tiktok accounts publish' });
   const now = new Date();
   let post: PostRow;
   try {

@@ -1,6 +1,8 @@
-import { findPostWithAccount, recordFeedCheckNote, recordVerifiedInFeed, rivalPostCaptions, videoIdsOwnedByOtherPosts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { cachedCreatorInfo, findPostWithAccount, recordFeedCheckNote, recordVerifiedInFeed, rivalPostCaptions, videoIdsOwnedByOtherPosts, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { tiktokVideoUrl } from '@pubcrawl/contracts';
 import { toError } from '@pubcrawl/errors';
 import { MAX_PAGE_SIZE, NotFoundOnTikTok, QuotaWait, type TikTokVideo } from '@pubcrawl/tiktok';
+import { acquireTikTokQuota } from '../publishing/tiktok-send';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { rescheduleAt, type JobResult, type Rescheduled } from '../job-contract';
@@ -17,8 +19,11 @@ export const CREATE_TIME_LEAD_MS = 5 * 60_000;
 /** One page of the account's posts, newest first: TikAPI's largest page, and one call per check. */
 const FEED_DEPTH = MAX_PAGE_SIZE;
 
+/** What a match is judged on, from TikAPI's public feed or TikTok's own video list alike. */
+type FeedVideo = Pick<TikTokVideo, 'id' | 'desc' | 'createTime'>;
+
 type FeedLook =
-  | { kind: 'match'; video: TikTokVideo; username: string }
+  | { kind: 'match'; video: FeedVideo; username: string }
   | { kind: 'miss'; message: string; data: Record<string, unknown> };
 
 /**
@@ -70,6 +75,7 @@ async function lookInFeed(
   window: { from: number; to: number; submittedAt: number },
 ): Promise<FeedLook> {
   const checkedAt = new Date().toISOString();
+  if (account.provider === 'tiktok') return lookInOwnVideos(context, post, account, caption, window, checkedAt);
   const username = await usernameOf(context, account);
   if (username === null) {
     return { kind: 'miss', message: `the account's TikTok username is unknown at ${checkedAt} (never synced, and the posting API does not list ${account.externalId})`, data: { checkedAt } };
@@ -84,7 +90,33 @@ async function lookInFeed(
   if (profile.privateAccount) return { kind: 'miss', message: `@${username} is a private account at ${checkedAt}; its feed lists nothing`, data: { username, checkedAt } };
   const page = await withQuota(context, context.tikapi.quotaScope, () => context.tikapi.userPostsPage({ secUid: profile.secUid, count: FEED_DEPTH }));
 
-  const inWindow = (video: TikTokVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
+  const inWindow = (video: FeedVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
+  return judgeCandidates(context, post, page.items, { caption, window, checkedAt, username, source: `the ${FEED_DEPTH} newest posts of @${username}`, inWindow });
+}
+
+/**
+ * tiktok accounts read their own videos (`/v2/video/list/`, scope video.list) with the account's
+ * token: no TikAPI call, and no username needed to find the feed.
+ */
+async function lookInOwnVideos(context: WorkerContext, post: PostRow, account: AccountRow, caption: string, window: { from: number; to: number }, checkedAt: string): Promise<FeedLook> {
+  const page = await context.tiktokTokens.withAccessToken(account.id, async (token) => {
+    await acquireTikTokQuota(context, 'status', token);
+    return context.tiktok.listVideos(token);
+  });
+  const videos: FeedVideo[] = page.videos.map((video) => ({ id: video.id, desc: video.description === '' ? video.title : video.description, createTime: video.createTime }));
+  const username = account.username ?? cachedCreatorInfo(account)?.info.username ?? account.externalId;
+  const inWindow = (video: FeedVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
+  return judgeCandidates(context, post, videos, { caption, window, checkedAt, username, source: `the ${videos.length} newest videos TikTok's video.list gave for the account`, inWindow });
+}
+
+async function judgeCandidates(
+  context: WorkerContext,
+  post: PostRow,
+  items: readonly FeedVideo[],
+  look: { caption: string; window: { from: number; to: number }; checkedAt: string; username: string; source: string; inWindow: (video: FeedVideo) => boolean },
+): Promise<FeedLook> {
+  const { caption, window, checkedAt, username, inWindow } = look;
+  const page = { items };
   const candidates = page.items.filter((video) => inWindow(video) && normaliseCaption(video.desc) === caption);
   // The same caption posted twice (allowDuplicate) must not make one video publish two posts.
   const owned = await videoIdsOwnedByOtherPosts(context.db.db, post.id, candidates.map((video) => video.id));
@@ -103,14 +135,14 @@ async function lookInFeed(
   }
   return {
     kind: 'miss',
-    message: `not among the ${FEED_DEPTH} newest posts of @${username} at ${checkedAt} (the feed listed ${page.items.length})`,
+    message: `not among ${look.source} at ${checkedAt} (the feed listed ${page.items.length})`,
     data: { username, checkedAt, postsChecked: page.items.length, newestCreateTime: page.items[0]?.createTime ?? null, sameCaptionOutsideWindow: page.items.filter((video) => normaliseCaption(video.desc) === caption && !inWindow(video)).length },
   };
 }
 
 async function publishFromFeed(context: WorkerContext, post: PostRow, look: Extract<FeedLook, { kind: 'match' }>): Promise<JobResult> {
   const { video, username } = look;
-  const publicUrl = `https://www.tiktok.com/@${username}/video/${video.id}`;
+  const publicUrl = tiktokVideoUrl(username, video.id);
   const createdAt = new Date(video.createTime * 1000).toISOString();
   const { row, delivery } = await recordVerifiedInFeed(
     context.db.db,

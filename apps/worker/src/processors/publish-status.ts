@@ -1,8 +1,11 @@
-import { findPostWithAccount, setMissingPollDeadline, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { cachedCreatorInfo, findPostWithAccount, setMissingPollDeadline, type AccountRow, type PostRow } from '@pubcrawl/db';
+import type { Provider } from '@pubcrawl/domain';
+import { tiktokVideoUrl } from '@pubcrawl/contracts';
 import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, waitForQuota, type PublishStatusResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
-import { endPost, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, upstreamErrorCode } from '../publishing/outcomes';
+import { endPost, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, statusHorizonMs, statusMaxIntervalMs, upstreamErrorCode } from '../publishing/outcomes';
+import { acquireTikTokQuota } from '../publishing/tiktok-send';
 import type { Processor } from './index';
 import { toError } from '@pubcrawl/errors';
 
@@ -35,13 +38,13 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
       await parkWithAccount(context, post, ['processing']);
       return { parked: 'account reauth_required' };
     }
-    post = await ensureDeadline(context, post);
+    post = await ensureDeadline(context, post, account.provider);
 
-    await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('status', account.externalId)));
     let status: PublishStatusResult;
     try {
-      status = await context.posting.getStatus(account.externalId, publishId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+      status = account.provider === 'tiktok' ? await tiktokStatus(context, account, publishId) : await postingStatus(context, account, publishId);
     } catch (caught) {
+      if (caught instanceof QuotaWait) throw caught;
       return handleStatusError(context, run, post, account, toError(caught));
     }
 
@@ -65,33 +68,53 @@ export function createPublishStatusProcessor(context: WorkerContext): Processor<
         return { failed: reason };
       }
       default:
-        return pollAgain(context, run, post, `still ${status.status}`);
+        return pollAgain(context, run, post, account.provider, `still ${status.status}`);
     }
   };
 }
 
+async function postingStatus(context: WorkerContext, account: AccountRow, publishId: string): Promise<PublishStatusResult> {
+  await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('status', account.externalId)));
+  return context.posting.getStatus(account.externalId, publishId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+}
+
+/**
+ * TikTok names a post by id only once it is public (`publicaly_available_post_id`); its page is
+ * then `@<username>/video/<id>`. The username comes from the account or its creator_info.
+ */
+async function tiktokStatus(context: WorkerContext, account: AccountRow, publishId: string): Promise<PublishStatusResult> {
+  const answer = await context.tiktokTokens.withAccessToken(account.id, async (token) => {
+    await acquireTikTokQuota(context, 'status', token);
+    return context.tiktok.fetchStatus(token, publishId);
+  });
+  const [postId] = answer.postIds;
+  const username = account.username ?? cachedCreatorInfo(account)?.info.username;
+  const publicUrl = postId === undefined || username === undefined ? undefined : tiktokVideoUrl(username, postId);
+  return { status: answer.status, ...(answer.failReason === undefined ? {} : { failReason: answer.failReason }), ...(publicUrl === undefined ? {} : { publicUrl }), raw: answer.raw };
+}
+
 /** Posts resumed after a reauthorize come back without a deadline: the parked time does not count. */
-async function ensureDeadline(context: WorkerContext, post: PostRow): Promise<PostRow> {
+async function ensureDeadline(context: WorkerContext, post: PostRow, provider: Provider): Promise<PostRow> {
   if (post.pollDeadlineAt !== null) return post;
-  return (await setMissingPollDeadline(context.db.db, post.id, new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON))) ?? post;
+  return (await setMissingPollDeadline(context.db.db, post.id, new Date(Date.now() + statusHorizonMs(context, provider)))) ?? post;
 }
 
 /**
  * The next poll, or `status_timeout` once the deadline has passed. The poll count is the job's own
  * `attemptsStarted` (each delayed wake-up is a start), so the interval doubles without any state.
  */
-async function pollAgain(context: WorkerContext, run: StatusRun, post: PostRow, why: string): Promise<JobResult | Rescheduled> {
+async function pollAgain(context: WorkerContext, run: StatusRun, post: PostRow, provider: Provider, why: string): Promise<JobResult | Rescheduled> {
   const now = Date.now();
   const deadline = post.pollDeadlineAt?.getTime() ?? now;
   if (now >= deadline) {
     await endPost(context, post, ['processing'], 'failed', {
       code: 'status_timeout',
-      message: `the provider did not report a final status within ${Math.round(context.env.PUBLISH_STATUS_HORIZON / 1000)} s of submission (${why})`,
+      message: `the provider did not report a final status within ${Math.round(statusHorizonMs(context, provider) / 1000)} s of submission (${why})`,
     });
     return { failed: 'status_timeout' };
   }
   const polls = Math.max(1, run.starts);
-  const interval = Math.min(context.env.PUBLISH_STATUS_MAX_INTERVAL_MS, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS * 2 ** Math.min(polls, 30));
+  const interval = Math.min(statusMaxIntervalMs(context, provider), context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS * 2 ** Math.min(polls, 30));
   // The last poll lands on the deadline itself, so a post that completes just in time still counts.
   return rescheduleAt(Math.min(now + interval, deadline), `polling again: ${why}`);
 }
@@ -114,5 +137,5 @@ async function handleStatusError(context: WorkerContext, run: StatusRun, post: P
   }
   // Transient (and Ambiguous, which a GET cannot really be): the deadline bounds how long we keep asking.
   context.logger.warn({ err: error, postId: post.id }, 'status poll failed; polling again');
-  return pollAgain(context, run, post, error.message);
+  return pollAgain(context, run, post, account.provider, error.message);
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountSubmissionsSince, claimWithinDailyCap, findPostWithAccount, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type CappedClaim, type PostRow, type PostWait, type TransitionDetails } from '@pubcrawl/db';
+import { accountSubmissionsSince, claimWithinDailyCap, findPostWithAccount, holdAccountInboxUntil, holdAccountUntil, lockPost, postWebhookKey, recordPostNote, recordPostWait, recordPostWebhook, transitionPost, type AccountRow, type Database, type CappedClaim, type PostRow, type PostWait, type TransitionDetails } from '@pubcrawl/db';
 import { PUBLISH_WAKE_AHEAD_MS } from '@pubcrawl/queue';
-import { accountScope, Ambiguous, CreatePostResponse, DailyCapReached, Permanent, QuotaWait, RateLimited, SessionExpired, Transient, UpstreamError, waitForQuota, type CreatePostResult } from '@pubcrawl/tiktok';
+import { accountScope, ACTIVE_USER_CAP_CODE, DEFAULT_QUOTA_LIMITS, Ambiguous, CreatePostResponse, DailyCapReached, PENDING_SHARE_CODE, Permanent, QuotaWait, RateLimited, SessionExpired, tiktokLogId, Transient, UpstreamError, type CreatePostResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { followUpEndedPost } from '../insights/follow-up';
@@ -13,11 +13,13 @@ import {
   parkForExpiredSession,
   parkWithAccount,
   publishRetryAfterMs,
+  statusHorizonMs,
   upstreamErrorCode,
 } from '../publishing/outcomes';
-import { accountHold, claimNeedsCapLock, creatorSettingsCheck, DAY_MS, dailyCapHold, dailyCapOpensAt } from '../publishing/account-holds';
+import { pauseProviderForAll } from '../publishing/provider-pause';
+import { senderFor, type PostSender } from '../publishing/senders';
+import { accountHold, claimNeedsCapLock, creatorSettingsCheck, DAY_MS, dailyCapHold, dailyCapOpensAt, pendingShareHold } from '../publishing/account-holds';
 import { publishLane, type PublishLane } from '../publishing/publish-lane';
-import { toPostingBody } from '../publishing/posting-body';
 import type { Processor } from './index';
 import { toError } from '@pubcrawl/errors';
 
@@ -48,7 +50,7 @@ export function createPublishProcessor(context: WorkerContext): Processor<'publi
       case 'scheduled':
         return submit(context, lane, run, post, account);
       case 'publishing':
-        return resolveInterrupted(context, lane.db.db, post);
+        return resolveInterrupted(context, lane.db.db, post, account);
       case 'processing':
         // A retry of a job that crashed after recording the publish id: skip straight to polling.
         await ensureStatusPoll(context, post, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
@@ -71,24 +73,21 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
     await transitionPost(db, post.id, ['scheduled'], 'cancelled', { code: 'account_deleted', message: 'the account was deleted', generation: post.generation });
     return { cancelled: 'account deleted' };
   }
-  if (account.provider !== 'posting') {
-    await endPost(context, post, ['scheduled'], 'failed', { code: 'wrong_provider', message: `account ${account.id} is a ${account.provider} account; only posting accounts can publish` }, db);
-    return { failed: 'wrong_provider' };
-  }
   // Everything that can be decided without the provider is decided before `publishing` commits, so
-  // the window in which a crash leaves the outcome unknown holds nothing but the HTTP call.
-  const built = toPostingBody(post, account);
+  // the window in which a crash leaves the outcome unknown holds nothing but the provider's call.
+  const built = senderFor(context, lane, post, account);
   if (!built.ok) {
-    await endPost(context, post, ['scheduled'], 'failed', { code: 'invalid_request', message: built.message }, db);
-    return { failed: 'invalid_request' };
+    await endPost(context, post, ['scheduled'], 'failed', { code: built.code, message: built.message }, db);
+    return { failed: built.code };
   }
+  const { sender } = built;
   // The job is due a little before the post (PUBLISH_WAKE_AHEAD_MS); never send before its time.
   const early = post.scheduledAt.getTime() - Date.now();
   if (early > 2 * PUBLISH_WAKE_AHEAD_MS) return rescheduleAt(post.scheduledAt.getTime() - PUBLISH_WAKE_AHEAD_MS, 'the post is not due yet');
 
-  const { hold, sentToday } = await accountHold(context, account);
+  const { hold, sentToday } = await accountHold(context, account, { draft: sender.isDraft });
   if (hold !== null) return holdPost(context, post, hold);
-  const mismatches = await withQuotaWaitShown(context, post, 'creatorInfo', () => creatorSettingsCheck(context, account, post));
+  const mismatches = await beforeClaim(context, post, account, () => withQuotaWaitShown(context, post, account, 'creatorInfo', () => creatorSettingsCheck(context, account, post)));
   if (mismatches.length > 0) {
     const message = `the creator's settings changed since the post was scheduled: ${mismatches.map((m) => `${m.field}: ${m.message}`).join('; ')}`;
     await endPost(context, post, ['scheduled'], 'failed', { code: 'creator_settings_changed', message }, db);
@@ -97,14 +96,20 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
 
   while (Date.now() < post.scheduledAt.getTime()) await sleep(post.scheduledAt.getTime() - Date.now());
 
-  await withQuotaWaitShown(context, post, 'publish', async () => waitForQuota(await context.limiter.acquire(lane.posting.scopesFor('publish', account.externalId))));
+  await beforeClaim(context, post, account, () => withQuotaWaitShown(context, post, account, 'publish', () => sender.acquireQuota()));
+  const prepared = await prepareOrFail(context, run, post, sender);
+  if (prepared !== null) return prepared;
 
   const claimDetails = { code: 'submitting', message: null, attemptsDelta: 1, patch: { submittedAt: new Date(), waiting: null } };
   const claim = claimNeedsCapLock(context, sentToday)
     ? await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), claimDetails)
     : await claimPlain(db, post, claimDetails);
-  if (claim.kind === 'gone') return { skipped: 'post moved on before submission' };
+  if (claim.kind === 'gone') {
+    sender.discard();
+    return { skipped: 'post moved on before submission' };
+  }
   if (claim.kind === 'capped') {
+    sender.discard();
     const opensAt = dailyCapOpensAt(claim.submissions, context.env.ACCOUNT_DAILY_POSTS) ?? new Date(Date.now() + DAY_MS);
     return holdPost(context, post, dailyCapHold(context.env.ACCOUNT_DAILY_POSTS, opensAt));
   }
@@ -112,37 +117,80 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
 
   let result: CreatePostResult;
   try {
-    // Bounded as a whole (not only per phase), so `inFlightSettledAt` is a true upper bound.
-    result = await lane.posting.createPost(built.body, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+    result = await sender.send();
   } catch (caught) {
+    sender.discard();
     return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
-  return recordSubmitted(context, db, claimed, result);
+  const recorded = await recordSubmitted(context, db, claimed, account, result);
+  if (recorded.row !== null && recorded.row.status === 'processing') await sender.afterSubmitted(recorded.row);
+  else sender.discard();
+  return recorded.result;
+}
+
+/**
+ * A step before the claim that needs the account's session. A refresh TikTok refused (or an
+ * account parked meanwhile) parks this post and the account's others, before anything is sent.
+ */
+async function beforeClaim<T>(context: WorkerContext, post: PostRow, account: AccountRow, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (caught) {
+    if (caught instanceof SessionExpired) await parkForExpiredSession(context, post, ['scheduled'], account, caught.message);
+    throw caught;
+  }
+}
+
+/**
+ * Opens what the send needs (a file upload's media). Its failures come before the claim, so the
+ * post stays `scheduled` for a transient one (BullMQ backs off) and fails with the reason otherwise.
+ */
+async function prepareOrFail(context: WorkerContext, run: PublishRun, post: PostRow, sender: PostSender): Promise<JobResult | null> {
+  try {
+    await sender.prepare();
+    return null;
+  } catch (caught) {
+    const error = toError(caught);
+    const code = error instanceof UpstreamError ? upstreamErrorCode(error) : 'media_unavailable';
+    if (error instanceof Transient && !run.isLastAttempt) {
+      await recordPostNote(context.db.db, post, { code, message: `could not open the media yet: ${error.message}` });
+      throw error;
+    }
+    await endPost(context, post, ['scheduled'], 'failed', { code, message: `the media cannot be sent: ${error.message}` });
+    return { failed: code };
+  }
 }
 
 /**
  * Runs `step`; a quota wait it throws is shown on the post (`waiting`) before the runner delays the
  * job, so a post held for quota, whether to publish or to re-read creator_info first, says why.
  */
-async function withQuotaWaitShown<T>(context: WorkerContext, post: PostRow, action: 'publish' | 'creatorInfo', step: () => Promise<T>): Promise<T> {
+async function withQuotaWaitShown<T>(context: WorkerContext, post: PostRow, account: AccountRow, action: 'publish' | 'creatorInfo', step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (caught) {
     if (caught instanceof QuotaWait) {
       const perAccount = caught.scope.kind === 'account';
       const at = new Date(caught.untilMs).toISOString();
-      const limit =
-        action === 'publish'
-          ? `this account may publish ${context.env.ACCOUNT_PUBLISH_PER_MINUTE} posts a minute (ACCOUNT_PUBLISH_PER_MINUTE)`
-          : `this account's creator_info may be read ${context.env.ACCOUNT_CREATOR_INFO_PER_MINUTE} times a minute, and it is re-read before sending`;
       await recordPostWait(context.db.db, post, {
         reason: perAccount ? 'account_quota' : 'fleet_quota',
         until: new Date(caught.untilMs),
-        message: perAccount ? `${limit}; its next slot is at ${at}` : `the posting API key's request quota is used up; the next slot is at ${at}`,
+        message: perAccount ? `${accountLimitText(context, account, action)}; its next slot is at ${at}` : `the ${account.provider === 'tiktok' ? 'TikTok app' : 'posting API key'}'s request quota is used up; the next slot is at ${at}`,
       });
     }
     throw caught;
   }
+}
+
+function accountLimitText(context: WorkerContext, account: AccountRow, action: 'publish' | 'creatorInfo'): string {
+  if (account.provider === 'tiktok') {
+    return action === 'publish'
+      ? `TikTok allows ${DEFAULT_QUOTA_LIMITS.publishPerMinute} post inits a minute per access token`
+      : `TikTok allows ${DEFAULT_QUOTA_LIMITS.creatorInfoPerMinute} creator_info reads a minute per access token, and it is re-read before sending`;
+  }
+  return action === 'publish'
+    ? `this account may publish ${context.env.ACCOUNT_PUBLISH_PER_MINUTE} posts a minute (ACCOUNT_PUBLISH_PER_MINUTE)`
+    : `this account's creator_info may be read ${context.env.ACCOUNT_CREATOR_INFO_PER_MINUTE} times a minute, and it is re-read before sending`;
 }
 
 /** `scheduled -> publishing` in one statement, counting the attempt. */
@@ -162,7 +210,7 @@ async function holdPost(context: WorkerContext, post: PostRow, hold: PostWait): 
  * Records the provider's answer. Retried a few times, because losing this write after the provider
  * accepted the post turns a published post into an unconfirmed one.
  */
-async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed: PostRow, result: CreatePostResult): Promise<JobResult> {
+async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed: PostRow, account: AccountRow, result: CreatePostResult): Promise<{ result: JobResult; row: PostRow | null }> {
   const parsed = CreatePostResponse.safeParse(result.raw);
   const publicUrl = parsed.success ? (parsed.data.data.public_post_url ?? null) : null;
   const to = publicUrl === null ? 'processing' : 'published';
@@ -173,11 +221,11 @@ async function recordSubmitted(context: WorkerContext, laneDb: Database, claimed
     try {
       // The first try uses the publish lane; if that pool is unusable, the shared one.
       const db = attempt === 0 ? laneDb : context.db.db;
-      const outcome = await writeSubmitted(context, db, claimed, result, to, publicUrl);
+      const outcome = await writeSubmitted(context, db, claimed, account, result, to, publicUrl);
       if (outcome.row?.status === 'processing') await ensureStatusPoll(context, outcome.row, context.env.PUBLISH_STATUS_FIRST_INTERVAL_MS);
       await dispatchEvents(context, [outcome.delivery]);
       await followUpEndedPost(context, outcome.row);
-      return { publishId: result.publishId, status: outcome.row?.status ?? 'late' };
+      return { result: { publishId: result.publishId, status: outcome.row?.status ?? 'late' }, row: outcome.row };
     } catch (caught) {
       lastError = toError(caught);
       context.logger.warn({ err: lastError, postId: claimed.id, publishId: result.publishId }, 'could not record the publish id yet; retrying');
@@ -191,6 +239,7 @@ async function writeSubmitted(
   context: WorkerContext,
   db: Database,
   claimed: PostRow,
+  account: AccountRow,
   result: CreatePostResult,
   to: 'processing' | 'published',
   publicUrl: string | null,
@@ -202,7 +251,7 @@ async function writeSubmitted(
     patch: {
       publishId: result.publishId,
       publicUrl,
-      pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON),
+      pollDeadlineAt: new Date(Date.now() + statusHorizonMs(context, account.provider)),
       lastErrorCode: null,
       lastErrorMessage: null,
     },
@@ -243,16 +292,41 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
   // A refused request is not an attempt: the provider did nothing with it.
   const uncount = { attemptsDelta: -1, patch: { submittedAt: null } };
 
+  // Our own limiter refused the second try of a refreshed token: TikTok saw nothing of it.
+  if (error instanceof QuotaWait) {
+    await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'quota_wait', message: error.message, ...uncount });
+    throw error;
+  }
+
   if (error instanceof RateLimited) {
     const scope = error.scope ?? accountScope('publish', account.externalId);
     const waitMs = publishRetryAfterMs(error);
     await context.limiter.block(scope, waitMs);
-    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'rate_limited', message: error.message, data: { retryAfterMs: waitMs }, ...uncount });
+    const until = new Date(Date.now() + waitMs);
+    const appWide = error.code === ACTIVE_USER_CAP_CODE;
+    if (appWide) await pauseProviderForAll(context, account.provider, until, error);
+    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: appWide ? ACTIVE_USER_CAP_CODE : 'rate_limited', message: error.message, data: { retryAfterMs: waitMs, ...logIdOf(error) }, ...uncount });
     if (back !== null) {
-      await recordPostWait(context.db.db, back, { reason: 'rate_limited', until: new Date(Date.now() + waitMs), message: `the posting API answered 429; retrying after ${waitMs} ms` });
+      await recordPostWait(
+        context.db.db,
+        back,
+        appWide
+          ? { reason: 'provider_paused', until, message: `TikTok's app reached its daily cap of publishing users (reached_active_user_cap); every tiktok account waits until ${until.toISOString()}` }
+          : { reason: 'rate_limited', until, message: `the provider answered 429 (rate limited); retrying after ${waitMs} ms` },
+      );
     }
     // The runner leaves the job in `delayed`, attempts unspent, and never before the provider said to.
     throw new QuotaWait(Date.now() + waitMs, scope, waitMs);
+  }
+
+  if (error instanceof DailyCapReached && error.code === PENDING_SHARE_CODE) {
+    // Too many inbox uploads the creator has not opened: only this account's drafts wait, and
+    // direct posts go on. TikTok does not say when it lifts; the hold is re-checked after it.
+    const until = new Date(Date.now() + context.env.TIKTOK_PENDING_SHARE_HOLD_MS);
+    await holdAccountInboxUntil(db, account.id, until);
+    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: PENDING_SHARE_CODE, message: error.message, data: { until: until.toISOString(), ...logIdOf(error) }, ...uncount });
+    if (back === null) return { skipped: 'post moved on after a pending-share refusal' };
+    return holdPost(context, back, pendingShareHold(until));
   }
 
   if (error instanceof DailyCapReached) {
@@ -261,7 +335,7 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
     const submissions = await accountSubmissionsSince(db, account.id, new Date(Date.now() - DAY_MS), 1);
     const until = dailyCapOpensAt(submissions, 1) ?? new Date(Date.now() + DAY_MS);
     await holdAccountUntil(db, account.id, until);
-    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'daily_cap', message: error.message, data: { until: until.toISOString() }, ...uncount });
+    const back = await transitionPost(db, claimed.id, ['publishing'], 'scheduled', { code: 'daily_cap', message: error.message, data: { until: until.toISOString(), ...logIdOf(error) }, ...uncount });
     const hold: PostWait = {
       reason: 'daily_cap',
       until,
@@ -294,7 +368,8 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
 
   if (error instanceof Permanent) {
     const code = upstreamErrorCode(error);
-    await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus } }, db);
+    // Refused outright: TikTok published nothing, so the attempt is given back with the reason.
+    await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: { ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }), ...logIdOf(error) }, patch: { attempts: Math.max(0, claimed.attempts - 1) } }, db);
     throw error;
   }
 
@@ -305,18 +380,24 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
   return { unconfirmed: true };
 }
 
+/** TikTok's `log_id` for the record (support asks for it); absent for other providers. */
+function logIdOf(error: UpstreamError): { logId?: string } {
+  const logId = error.upstream === 'tiktok' ? tiktokLogId(error) : undefined;
+  return logId === undefined ? {} : { logId };
+}
+
 /**
  * The post is `publishing`: a previous run of this job (or a twin enqueued after a Redis flush)
  * claimed it and then stopped hearing from it. With a publish id, only polling is left. Without
  * one, the call may be live in another process, so wait until it must have ended; after that the
  * outcome is unknown for good.
  */
-async function resolveInterrupted(context: WorkerContext, db: Database, post: PostRow): Promise<JobResult | Rescheduled> {
+async function resolveInterrupted(context: WorkerContext, db: Database, post: PostRow, account: AccountRow): Promise<JobResult | Rescheduled> {
   if (post.publishId !== null) {
     const row = await transitionPost(db, post.id, ['publishing'], 'processing', {
       code: 'submitted',
       message: 'publish id found on a retried job',
-      patch: { pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) },
+      patch: { pollDeadlineAt: new Date(Date.now() + statusHorizonMs(context, account.provider)) },
     });
     if (row !== null) await ensureStatusPoll(context, row, 0);
     return { resumed: 'polling' };

@@ -1,7 +1,8 @@
-import { accountSubmissionsSince, cachedCreatorInfo, storeCreatorInfo, toCachedCreatorInfo, type AccountRow, type CachedCreatorInfo, type PostRow, type PostWait } from '@pubcrawl/db';
+import { accountSubmissionsSince, activeProviderPause, cachedCreatorInfo, storeCreatorInfo, toCachedCreatorInfo, type AccountRow, type CachedCreatorInfo, type PostRow, type PostWait, type ProviderCreatorInfo } from '@pubcrawl/db';
 import { creatorSettingsMismatches, type CheckedPostSettings, type CreatorSettingsMismatch } from '@pubcrawl/domain';
 import { toError } from '@pubcrawl/errors';
-import { QuotaWait, RateLimited, waitForQuota } from '@pubcrawl/tiktok';
+import { QuotaWait, RateLimited, SessionExpired, waitForQuota } from '@pubcrawl/tiktok';
+import { acquireTikTokQuota } from './tiktok-send';
 import type { WorkerContext } from '../context';
 import { publishRetryAfterMs } from './outcomes';
 
@@ -27,7 +28,14 @@ export interface AccountCheck {
  * Why this account may not send anything now, decided before the post is claimed, so a held post
  * stays `scheduled`, spends no attempt, and says why (`waiting`).
  */
-export async function accountHold(context: WorkerContext, account: AccountRow, now: number = Date.now()): Promise<AccountCheck> {
+export async function accountHold(context: WorkerContext, account: AccountRow, post: { draft: boolean }, now: number = Date.now()): Promise<AccountCheck> {
+  const paused = await activeProviderPause(context.db.db, account.provider, new Date(now));
+  if (paused !== null) {
+    return { hold: { reason: 'provider_paused', until: paused.until, message: `every ${account.provider} account waits until ${paused.until.toISOString()}: ${paused.message}` }, sentToday: 0 };
+  }
+  if (post.draft && account.pendingShareUntil !== null && account.pendingShareUntil.getTime() > now) {
+    return { hold: pendingShareHold(account.pendingShareUntil), sentToday: 0 };
+  }
   if (account.status === 'unlinked') {
     const message = 'the posting API no longer lists this account; link it again (POST /v1/accounts/link) or sync once it is back';
     return { hold: { reason: 'account_unlinked', until: null, message }, sentToday: 0 };
@@ -56,6 +64,14 @@ export function claimNeedsCapLock(context: WorkerContext, sentToday: number): bo
   return sentToday + context.env.ACCOUNT_PUBLISH_PER_MINUTE >= context.env.ACCOUNT_DAILY_POSTS;
 }
 
+export function pendingShareHold(until: Date): PostWait {
+  return {
+    reason: 'pending_share',
+    until,
+    message: `TikTok holds too many of this account's inbox uploads unopened (spam_risk_too_many_pending_share); drafts wait until ${until.toISOString()} or until the creator opens them in the app`,
+  };
+}
+
 export function dailyCapHold(cap: number, opensAt: Date): PostWait {
   return { reason: 'daily_cap', until: opensAt, message: `${cap} posts were sent in the last 24 h (ACCOUNT_DAILY_POSTS); the next one can go at ${opensAt.toISOString()}` };
 }
@@ -79,14 +95,14 @@ export async function creatorSettingsCheck(context: WorkerContext, account: Acco
 async function currentCreatorInfo(context: WorkerContext, account: AccountRow): Promise<CachedCreatorInfo | null> {
   const cached = cachedCreatorInfo(account);
   if (cached !== null && Date.now() - cached.fetchedAt.getTime() < context.env.CREATOR_INFO_TTL_S * 1_000) return cached.info;
-  // Through the fleet-wide limiter like every posting call: creator_info has its own per-account budget.
-  await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('creatorInfo', account.externalId)));
   try {
-    const { info } = await context.posting.getCreatorInfo(account.externalId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) });
+    const info = await readCreatorInfo(context, account);
     const reduced = toCachedCreatorInfo(info);
     await storeCreatorInfo(context.db.db, account.id, reduced, new Date());
     return reduced;
   } catch (caught) {
+    // A session TikTok will not refresh is the account's to fix: the caller parks it.
+    if (caught instanceof SessionExpired || caught instanceof QuotaWait) throw caught;
     if (caught instanceof RateLimited) {
       // The whole fleet must hold off as the provider said, or the next post's read is one more 429.
       // Whole seconds, as for a publish: Retry-After is the coarser promise and must be honoured too.
@@ -98,4 +114,16 @@ async function currentCreatorInfo(context: WorkerContext, account: AccountRow): 
     context.logger.warn({ err: toError(caught), accountId: account.id }, 'could not re-read creator_info before publishing; using the last answer');
     return cached?.info ?? null;
   }
+}
+
+/** One creator_info read through the fleet-wide limiter, from the account's own provider. */
+async function readCreatorInfo(context: WorkerContext, account: AccountRow): Promise<ProviderCreatorInfo> {
+  if (account.provider === 'tiktok') {
+    return context.tiktokTokens.withAccessToken(account.id, async (token) => {
+      await acquireTikTokQuota(context, 'creatorInfo', token);
+      return (await context.tiktok.creatorInfo(token)).info;
+    });
+  }
+  await waitForQuota(await context.limiter.acquire(context.posting.scopesFor('creatorInfo', account.externalId)));
+  return (await context.posting.getCreatorInfo(account.externalId, { signal: AbortSignal.timeout(context.env.UPSTREAM_TIMEOUT_MS) })).info;
 }

@@ -12,7 +12,7 @@ import {
   type PostRow,
   type TransitionDetails,
 } from '@pubcrawl/db';
-import type { PostStatus } from '@pubcrawl/domain';
+import type { PostStatus, Provider } from '@pubcrawl/domain';
 import { Ambiguous, type RateLimited, type UpstreamError } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
@@ -90,6 +90,18 @@ export async function endPost(
  */
 export function publishRetryAfterMs(error: RateLimited): number {
   return Math.max(1_000, Math.ceil(error.retryAfterMs / 1_000) * 1_000);
+}
+
+/**
+ * How long a submitted post is polled before `status_timeout`: TikTok moderates for hours, so its
+ * horizon is its own (TIKTOK_STATUS_HORIZON_MS), as is the longest gap between two polls.
+ */
+export function statusHorizonMs(context: WorkerContext, provider: Provider): number {
+  return provider === 'tiktok' ? context.env.TIKTOK_STATUS_HORIZON_MS : context.env.PUBLISH_STATUS_HORIZON;
+}
+
+export function statusMaxIntervalMs(context: WorkerContext, provider: Provider): number {
+  return provider === 'tiktok' ? context.env.TIKTOK_STATUS_MAX_INTERVAL_MS : context.env.PUBLISH_STATUS_MAX_INTERVAL_MS;
 }
 
 /** The code stored for an upstream failure: the provider's own when it gave one. */

@@ -313,7 +313,7 @@ export function postView(post: PostRow): PostResponse {
     // A parked post is held by its account's expired session, whatever it was waiting for before.
     waiting:
       post.status === 'reauth_required'
-        ? { reason: 'reauth_required', until: null, message: 'the account must be re-authorized (POST /v1/accounts/:id/reauthorize); the post resumes then' }
+        ? { reason: 'reauth_required', until: null, message: 'the account must be re-authorized (POST /v1/accounts/:id/reauthorize; a tiktok account is connected again with POST /v1/accounts/connect); the post resumes then' }
         : waitingView(post.waiting),
     idempotencyKey: post.idempotencyKey,
     request: request === null ? null : request.data,

@@ -1,0 +1,155 @@
+import { createPostBodySchema } from '@pubcrawl/contracts';
+import type { AccountRow, PostRow } from '@pubcrawl/db';
+import { apiKeyScope, tiktokTokenScope, waitForQuota, type QuotaScope, type TikTokInitResult, type TikTokPhotoPostInfo, type TikTokPostInfo } from '@pubcrawl/tiktok';
+import type { WorkerContext } from '../context';
+import { openMedia, type OpenedMedia } from './media-source';
+
+/**
+ * What one tiktok post asks TikTok to do, decided from the stored request before anything is
+ * claimed. Drafts go to the creator's inbox: a video through the inbox init, photos through the
+ * content init with `post_mode: MEDIA_UPLOAD`.
+ */
+export type TikTokSend =
+  | { kind: 'video'; inbox: boolean; upload: 'pull' | 'file'; videoUrl: string; postInfo: TikTokPostInfo }
+  | { kind: 'photo'; postMode: 'DIRECT_POST' | 'MEDIA_UPLOAD'; photoUrls: string[]; coverIndex: number; postInfo: TikTokPhotoPostInfo };
+
+export type TikTokSendResult = { ok: true; send: TikTokSend } | { ok: false; message: string };
+
+/** The only place that maps our post settings onto TikTok's `post_info`. */
+export function toTikTokSend(post: Pick<PostRow, 'request' | 'mediaType'>, defaultUpload: 'pull' | 'file'): TikTokSendResult {
+  const parsed = createPostBodySchema.safeParse(post.request);
+  if (!parsed.success) return { ok: false, message: `the stored request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}` };
+  const request = parsed.data;
+  const { settings } = request;
+  const draft = settings.draft === true;
+  if (post.mediaType === 'photo') {
+    if (settings.uploadMode === 'file') return { ok: false, message: 'settings.uploadMode: TikTok takes photos only by URL (PULL_FROM_URL)' };
+    return {
+      ok: true,
+      send: {
+        kind: 'photo',
+        postMode: draft ? 'MEDIA_UPLOAD' : 'DIRECT_POST',
+        photoUrls: request.mediaItems.map((item) => item.url),
+        coverIndex: settings.photoCoverIndex ?? 0,
+        postInfo: {
+          ...(request.photoTitle === undefined ? {} : { title: request.photoTitle }),
+          description: request.content,
+          privacyLevel: settings.privacyLevel,
+          disableComment: !settings.allowComment,
+          ...(settings.autoAddMusic === undefined ? {} : { autoAddMusic: settings.autoAddMusic }),
+        },
+      },
+    };
+  }
+  const [video] = request.mediaItems;
+  if (video === undefined || request.mediaItems.length !== 1) return { ok: false, message: 'mediaItems: a video post has exactly one video' };
+  return {
+    ok: true,
+    send: {
+      kind: 'video',
+      inbox: draft,
+      upload: settings.uploadMode ?? defaultUpload,
+      videoUrl: video.url,
+      postInfo: {
+        title: request.content,
+        privacyLevel: settings.privacyLevel,
+        disableComment: !settings.allowComment,
+        ...(settings.allowDuet === undefined ? {} : { disableDuet: !settings.allowDuet }),
+        ...(settings.allowStitch === undefined ? {} : { disableStitch: !settings.allowStitch }),
+        ...(settings.videoCoverTimestampMs === undefined ? {} : { videoCoverTimestampMs: settings.videoCoverTimestampMs }),
+      },
+    },
+  };
+}
+
+/** The buckets a tiktok call draws from: the token's own, and the app's (blocked on reached_active_user_cap). */
+export function tiktokScopes(context: WorkerContext, action: 'publish' | 'status' | 'creatorInfo', accessToken: string): QuotaScope[] {
+  return [tiktokTokenScope(action, accessToken), apiKeyScope(context.tiktokApp.clientKey)];
+}
+
+/** Waits (QuotaWait) until the token may make another call of this kind, fleet-wide. */
+export async function acquireTikTokQuota(context: WorkerContext, action: 'publish' | 'status' | 'creatorInfo', accessToken: string): Promise<void> {
+  await waitForQuota(await context.limiter.acquire(tiktokScopes(context, action, accessToken)));
+}
+
+/**
+ * One send, prepared before the claim: the token is fresh and its quota slot taken, the media of a
+ * file upload is open. `init` is the one call inside the publishing window.
+ */
+export class TikTokSender {
+  readonly #context: WorkerContext;
+  readonly #account: AccountRow;
+  readonly #send: TikTokSend;
+  #token: string | null = null;
+  #media: OpenedMedia | null = null;
+
+  constructor(context: WorkerContext, account: AccountRow, send: TikTokSend) {
+    this.#context = context;
+    this.#account = account;
+    this.#send = send;
+  }
+
+  get isDraft(): boolean {
+    return this.#send.kind === 'video' ? this.#send.inbox : this.#send.postMode === 'MEDIA_UPLOAD';
+  }
+
+  /** Refreshes the token if it is close to expiry, then takes a publish slot for it. */
+  async acquireQuota(): Promise<void> {
+    const token = await this.#context.tiktokTokens.accessToken(this.#account.id);
+    await acquireTikTokQuota(this.#context, 'publish', token);
+    this.#token = token;
+  }
+
+  /** Opens a FILE_UPLOAD's media, so a missing or oversized file fails before anything is claimed. */
+  async openMedia(): Promise<void> {
+    if (this.#send.kind !== 'video' || this.#send.upload !== 'file') return;
+    this.#media = await openMedia(this.#send.videoUrl, { maxBytes: this.#context.env.TIKTOK_UPLOAD_MAX_BYTES, timeoutMs: this.#context.env.UPSTREAM_TIMEOUT_MS });
+  }
+
+  /**
+   * The init. An `access_token_invalid` answer refused it, so it gets one refresh and one more try
+   * (with the new token's own quota slot); anything else is the caller's to classify.
+   */
+  async init(): Promise<TikTokInitResult> {
+    const first = this.#token;
+    return this.#context.tiktokTokens.withAccessToken(this.#account.id, async (token) => {
+      if (token !== first) await acquireTikTokQuota(this.#context, 'publish', token);
+      return this.#initWith(token);
+    });
+  }
+
+  /** After the publish id is committed: a FILE_UPLOAD's bytes, streamed in the planned chunks. */
+  async upload(result: TikTokInitResult): Promise<void> {
+    const media = this.#media;
+    if (media === null) return;
+    this.#media = null;
+    if (result.uploadUrl === undefined || result.chunkPlan === undefined) {
+      media.discard();
+      return;
+    }
+    await this.#context.tiktok.uploadChunks(result.uploadUrl, result.chunkPlan, media.body, { contentType: media.contentType });
+  }
+
+  get needsUpload(): boolean {
+    return this.#media !== null;
+  }
+
+  /** The media will not be sent (the init was refused, or the post moved on). */
+  discard(): void {
+    this.#media?.discard();
+    this.#media = null;
+  }
+
+  #initWith(token: string): Promise<TikTokInitResult> {
+    const { tiktok, env } = this.#context;
+    const send = this.#send;
+    if (send.kind === 'photo') {
+      return tiktok.initPhotoPost(token, { postInfo: send.postInfo, photoUrls: send.photoUrls, coverIndex: send.coverIndex, postMode: send.postMode });
+    }
+    const source =
+      this.#media === null
+        ? { source: 'PULL_FROM_URL' as const, videoUrl: send.videoUrl }
+        : { source: 'FILE_UPLOAD' as const, videoSize: this.#media.size, chunkSize: env.TIKTOK_UPLOAD_CHUNK_BYTES };
+    return send.inbox ? tiktok.initInboxPost(token, { source }) : tiktok.initDirectPost(token, { postInfo: send.postInfo, source });
+  }
+}
