@@ -3,6 +3,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerV1Routes } from '../src/routes/index';
+import { tiktokPublicRoutes } from '../src/routes/tiktok';
 import { startTestApi, type TestApi } from './harness';
 
 interface RegisteredRoute {
@@ -39,6 +40,9 @@ async function registeredV1Routes(api: TestApi): Promise<RegisteredRoute[]> {
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, schema: route.schema });
   });
   await shadow.register(async (v1) => registerV1Routes(v1, api.context), { prefix: '/v1' });
+  // TikTok's callback and webhook live under /v1 too, outside the API key (server.ts).
+  const noLimits = { assertAllowed: async () => undefined, recordFailure: async () => undefined };
+  await shadow.register(tiktokPublicRoutes(api.context, noLimits), { prefix: '/v1' });
   await shadow.ready();
   await shadow.close();
   return routes;

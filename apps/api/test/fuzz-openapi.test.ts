@@ -169,6 +169,8 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
       POSTING_API_KEY: 'fuzz-posting-key',
       TIKAPI_BASE_URL: sandbox.url,
       TIKAPI_API_KEY: 'fuzz-tikapi-key',
+      TIKTOK_BASE_URL: sandbox.url,
+      TIKTOK_AUTH_URL: sandbox.url,
       // A spent look-up quota is a 503 by design; the fuzz is about malformed input, not quota.
       TIKAPI_REQUESTS_PER_SECOND: '100000',
     });
@@ -200,6 +202,9 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
     add('GET /v1/accounts', { query: { limit: '5' } });
     add('GET /v1/accounts/{id}', { params: { id: ids.account } });
     add('POST /v1/accounts/link', { body: { provider: 'posting', label: 'Fuzz link' } });
+    add('POST /v1/accounts/connect', { body: { provider: 'tiktok', label: 'Fuzz connect' } });
+    add('GET /v1/oauth/tiktok/callback', { query: { code: 'fuzz-code', state: 'fuzz-state', scopes: 'user.info.basic' } });
+    add('POST /v1/webhooks/tiktok', { body: { client_key: 'sbx_client_key', event: 'post.publish.complete', create_time: 1, user_openid: 'sbx_open_fuzz', content: '{"publish_id":"p"}' } });
     add('GET /v1/accounts/link/{linkId}', { params: { linkId: ids.link } });
     add('POST /v1/accounts/sync', { body: { provider: 'posting' } });
     add('GET /v1/accounts/{id}/creator-info', { params: { id: ids.account }, query: { maxAge: '60' } });
@@ -333,7 +338,9 @@ describe('a schema-driven fuzz of every /v1 operation', () => {
       byStatus[response.statusCode] = (byStatus[response.statusCode] ?? 0) + 1;
       if (response.statusCode >= 500) serverErrors.push(`${response.statusCode} ${request.why}: ${response.body.slice(0, 200)}`);
       if (response.statusCode >= 400) {
-        expect(response.json(), request.why).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+        // The OAuth callback answers a browser, so its refusals are pages; everything else is JSON.
+        if (String(response.headers['content-type']).startsWith('text/html')) expect(response.body, request.why).toMatch(/<h1>[^<]+<\/h1><p>[^<]+<\/p>/);
+        else expect(response.json(), request.why).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
         const after = await snapshot();
         if (after !== state) writesOnRefusal.push(`${response.statusCode} ${request.why}: ${state} -> ${after}`);
         state = after;

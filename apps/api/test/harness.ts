@@ -12,6 +12,7 @@ import { apiEnvSchema, type ApiEnv } from '../src/env';
 import { buildServer } from '../src/server';
 import { createApiPostingClient } from '../src/posting';
 import { createApiTikApi } from '../src/tikapi';
+import { createApiTikTok } from '../src/tiktok';
 
 export const TEST_API_KEY = 'test-key-0123456789';
 
@@ -59,7 +60,8 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
   await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
   const posting = createApiPostingClient(env);
   const tikapi = createApiTikApi(env, redis);
-  const context: ApiContext = { env, logger, db, redis, queues, posting, tikapi };
+  const tiktok = createApiTikTok(env, db);
+  const context: ApiContext = { env, logger, db, redis, queues, posting, tikapi, tiktok };
   const app = await buildServer(context);
   await app.ready();
   return {
@@ -77,6 +79,7 @@ export async function startTestApi(envOverrides: Record<string, string> = {}, op
       await app.close();
       await posting.close();
       await tikapi.close();
+      await tiktok.close();
       await closeQueues(queues);
       redis.disconnect();
       await db.close();
@@ -104,6 +107,8 @@ export function startApiWorkers(api: TestApi, sandbox: RunningSandbox, queues: r
     TIKAPI_API_KEY: 'test-tikapi-key',
     POSTING_BASE_URL: sandbox.url,
     POSTING_API_KEY: 'test-posting-key',
+    TIKTOK_BASE_URL: sandbox.url,
+    TIKTOK_AUTH_URL: sandbox.url,
     LOG_LEVEL: 'silent',
     ...overrides,
   });

@@ -26,6 +26,8 @@ export async function startOperatorWorld(options: OperatorWorldOptions = {}): Pr
     POSTING_API_KEY: 'test-posting-key',
     TIKAPI_BASE_URL: sandbox.url,
     TIKAPI_API_KEY: 'test-tikapi-key',
+    TIKTOK_BASE_URL: sandbox.url,
+    TIKTOK_AUTH_URL: sandbox.url,
     ACCOUNT_LINK_POLL_MS: '100',
     ...options.api,
   });
@@ -68,7 +70,8 @@ export interface PostView {
   status: string;
   waiting: { reason: string; until: string | null; message: string } | null;
   error: { code: string; message: string } | null;
-  events?: Array<{ code: string | null; to: string; data: Record<string, unknown> | null }>;
+  attempts: number;
+  events?: Array<{ code: string | null; to: string; message: string | null; data: Record<string, unknown> | null }>;
 }
 
 export async function getPost(api: TestApi, id: string): Promise<PostView> {

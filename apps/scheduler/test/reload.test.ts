@@ -1,4 +1,4 @@
-import { apiEnvSchema, buildServer, createApiPostingClient, createApiTikApi, type ApiTikApi } from '@pubcrawl/api';
+import { apiEnvSchema, buildServer, createApiPostingClient, createApiTikApi, createApiTikTok, type ApiTikApi, type ApiTikTok } from '@pubcrawl/api';
 import { parseEnv } from '@pubcrawl/config';
 import { crawls } from '@pubcrawl/db';
 import { createLogger } from '@pubcrawl/logger';
@@ -26,6 +26,7 @@ describe('a running scheduler', () => {
   let api: Api;
   let posting: ReturnType<typeof createApiPostingClient> | undefined;
   let tikapi: ApiTikApi | undefined;
+  let tiktok: ApiTikTok | undefined;
   beforeAll(async () => {
     world = await startSchedulerWorld();
     const { context } = world.worker;
@@ -33,6 +34,7 @@ describe('a running scheduler', () => {
     const env = parseEnv(apiEnvSchema, { ...world.worker.env, API_KEYS: API_KEY, MIN_SCHEDULE_INTERVAL_S: '1' });
     posting = createApiPostingClient(env);
     tikapi = createApiTikApi(env, context.redis);
+    tiktok = createApiTikTok(env, context.db);
     api = await buildServer({
       env,
       logger: createLogger({ name: 'api-test', level: 'silent', pretty: false }),
@@ -41,6 +43,7 @@ describe('a running scheduler', () => {
       queues: context.queues,
       posting,
       tikapi,
+      tiktok,
     });
     await api.ready();
   });
@@ -48,6 +51,7 @@ describe('a running scheduler', () => {
     await api.close();
     await posting?.close();
     await tikapi?.close();
+    await tiktok?.close();
     await world.close();
   });
 

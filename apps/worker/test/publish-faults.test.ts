@@ -129,7 +129,8 @@ describe('publishing through the sandbox, fault by fault', () => {
       const [post] = await seedPosts(harness.context, owners, { perAccount: 1, scheduledAt: new Date() });
       if (post === undefined) throw new Error('no post');
       const row = await waitForStatus(harness, post.id, 'failed');
-      expect(row).toMatchObject({ attempts: 1, lastErrorCode: 'spam_risk_too_many_posts', lastErrorMessage: expect.stringContaining('too many posts') });
+      // A refusal is not an attempt: the provider published nothing, so the count is given back.
+      expect(row).toMatchObject({ attempts: 0, lastErrorCode: 'spam_risk_too_many_posts', lastErrorMessage: expect.stringContaining('too many posts') });
       await webhookFor(receiver.received, 'post.failed', post.id);
     } finally {
       createPost.mockRestore();
