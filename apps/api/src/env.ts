@@ -33,11 +33,6 @@ export const apiEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExtend(a
   METRICS_REQUIRE_AUTH: booleanFlag(false),
   /** Optional allow-list of media hosts for posts (comma-separated). */
   MEDIA_HOSTS: z.string().default(''),
-  /**
-   * Media URLs pointing at loopback, private, link-local or cloud-metadata addresses are refused
-   * unless this is true: the provider fetches them, and such a URL is how SSRF reaches a network.
-   */
-  MEDIA_ALLOW_PRIVATE_HOSTS: booleanFlag(false),
   /** The shortest gap a schedule's cron may allow between two ticks; 1 permits every second. */
   MIN_SCHEDULE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
   /** The largest `maxItems` a crawl may ask for: a bigger crawl is a disk-filling accident. */

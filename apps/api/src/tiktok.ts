@@ -26,7 +26,7 @@ export function createApiTikTok(env: ApiEnv, db: DbHandle): ApiTikTok {
     app,
     redirectUri: app.redirectUri ?? new URL('/v1/oauth/tiktok/callback', ownBase).toString(),
     // The same lock and refresh-ahead rule as the workers': a refresh here and one there cannot race.
-    tokens: new TikTokTokenKeeper({ client, store: accountTokenStore(db.db, cipher), refreshAheadMs: 5 * 60_000 }),
+    tokens: new TikTokTokenKeeper({ client, store: accountTokenStore(db.db, cipher), refreshAheadMs: env.TIKTOK_REFRESH_AHEAD_MS, refreshTimeoutMs: API_TIKTOK_TIMEOUT_MS }),
     cipher,
     close: () => client.close(),
   };

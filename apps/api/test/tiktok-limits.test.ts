@@ -157,9 +157,14 @@ describe('TikTok refusals take their paths, and spend no attempt where TikTok re
 // Last: the pause holds every tiktok account of this world until midnight, in Postgres and in the
 // fleet's limiter alike.
 describe('the app-wide cap', () => {
-  it('reached_active_user_cap: every tiktok account waits until 00:00 UTC (provider_paused), counted once in /metrics', async () => {
+  it('reached_active_user_cap: every tiktok account waits until 00:00 UTC (provider_paused), counted once in /metrics; posts already sent still get their outcome', async () => {
     const first = await freshAccount();
     const second = await freshAccount();
+    // A post TikTok accepted before the pause, still processing when it begins.
+    await world.admin('PUT', '/config', { publishDurationMs: 2_500 });
+    const accepted = await createTikTokPost(world.api, tiktokVideoBody(second.account.id, { content: 'accepted before the pause' }));
+    await waitForPost(world.api, accepted, (view) => view.status === 'processing', 10_000);
+
     await inject('video_init', 'reached_active_user_cap');
     const id = await createTikTokPost(world.api, tiktokVideoBody(first.account.id));
     const post = await waitingFor(id, 'provider_paused');
@@ -169,11 +174,11 @@ describe('the app-wide cap', () => {
     expect(Math.abs(new Date(post.waiting?.until ?? 0).getTime() - midnight.getTime())).toBeLessThan(2_000);
     const other = await createTikTokPost(world.api, tiktokVideoBody(second.account.id));
     expect((await waitingFor(other, 'provider_paused')).status).toBe('scheduled');
-    const metrics = await world.api.app.inject({ method: 'GET', url: '/metrics' });
-    await expect.poll(async () => (await world.api.app.inject({ method: 'GET', url: '/metrics' })).body, { timeout: 5_000 }).toMatch(/pubcrawl_provider_events_total\{provider="tiktok",event="paused"\} 1/);
-    expect(metrics.statusCode).toBe(200);
+    await expect.poll(async () => (await world.api.app.inject({ method: 'GET', url: '/metrics' })).body, { timeout: 5_000 }).toMatch(/^pubcrawl_provider_events_total\{provider="tiktok",event="paused"\} 1$/m);
+    // Only inits draw from the app's bucket: the accepted post's status polls go on.
+    expect((await settled(accepted)).status).toBe('published');
+    await world.admin('PUT', '/config', { publishDurationMs: 200 });
   });
-
 });
 
 async function timeline(id: string): Promise<NonNullable<PostView['events']>> {

@@ -13,8 +13,8 @@ import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from
  * dispatcher (what the worker's media fetch uses) for as long as the server runs.
  */
 export interface MediaServer {
-  /** `https://127.0.0.1:<port>/media/<bytes>.mp4` serves exactly `bytes` bytes. */
-  urlFor(bytes: number): string;
+  /** `https://127.0.0.1:<port>/media/<bytes>.mp4` serves exactly `bytes` bytes; `sized: false` leaves out content-length. */
+  urlFor(bytes: number, options?: { sized?: boolean }): string;
   /** Bytes sent so far, across all requests. */
   sent(): number;
   close(): Promise<void>;
@@ -34,13 +34,13 @@ export async function startMediaServer(): Promise<MediaServer> {
 
   let sent = 0;
   const server: Server = createServer({ cert, key }, (request, response) => {
-    const match = /^\/media\/(\d+)\.mp4$/.exec(request.url ?? '');
-    if (match?.[1] === undefined) {
+    const match = /^\/(media|unsized)\/(\d+)\.mp4$/.exec(request.url ?? '');
+    if (match?.[2] === undefined) {
       response.writeHead(404).end();
       return;
     }
-    const total = Number(match[1]);
-    response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(total) });
+    const total = Number(match[2]);
+    response.writeHead(200, match[1] === 'media' ? { 'content-type': 'video/mp4', 'content-length': String(total) } : { 'content-type': 'video/mp4' });
     let left = total;
     const pump = () => {
       while (left > 0) {
@@ -63,7 +63,7 @@ export async function startMediaServer(): Promise<MediaServer> {
   const trusting = new Agent({ connect: { ca: cert } });
   setGlobalDispatcher(trusting);
   return {
-    urlFor: (bytes) => `https://127.0.0.1:${port}/media/${bytes}.mp4`,
+    urlFor: (bytes, options = {}) => `https://127.0.0.1:${port}/${options.sized === false ? 'unsized' : 'media'}/${bytes}.mp4`,
     sent: () => sent,
     async close() {
       setGlobalDispatcher(previous);

@@ -12,7 +12,7 @@ const MB = 1024 * 1024;
 beforeAll(async () => {
   media = await startMediaServer();
   // The media host is 127.0.0.1, which the API refuses unless told this is a test network.
-  world = await startTikTokWorld({ api: { MEDIA_ALLOW_PRIVATE_HOSTS: 'true' } });
+  world = await startTikTokWorld({ api: { MEDIA_ALLOW_PRIVATE_HOSTS: 'true' }, worker: { MEDIA_ALLOW_PRIVATE_HOSTS: 'true', TIKTOK_UPLOAD_MAX_BYTES: String(200 * MB) } });
   account = await connectedAccount(world, 'creator_1');
 });
 afterAll(async () => {
@@ -105,15 +105,23 @@ describe('publishing through TikTok’s own API', () => {
     const tooLong = await world.api.app.inject({ method: 'POST', url: '/v1/posts', headers: world.api.auth, payload: tiktokVideoBody(short.id, { settings: { videoDurationSec: 90 } }) });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json<{ error: { fields: Record<string, string> } }>().error.fields['settings.videoDurationSec']).toContain('at most 60 s');
-    await createTikTokPost(world.api, tiktokVideoBody(short.id, { settings: { videoDurationSec: 45 } }));
+    const fits = await createTikTokPost(world.api, tiktokVideoBody(short.id, { settings: { videoDurationSec: 45 } }));
+    expect((await published(fits)).status).toBe('published');
   });
 
-  it('a media file with no size, or over TIKTOK_UPLOAD_MAX_BYTES, fails before anything reaches TikTok', async () => {
+  it.each([
+    ['is not there', 'creator_3', () => media.urlFor(0).replace('/media/0.mp4', '/nothing.mp4'), 'media_unavailable'],
+    ['does not say its size', 'creator_4', () => media.urlFor(1_000_000, { sized: false }), 'media_size_unknown'],
+    ['is over TIKTOK_UPLOAD_MAX_BYTES', 'creator_5', () => media.urlFor(250 * MB), 'media_too_large'],
+  ])('a media file that %s fails before anything reaches TikTok', async (_why, user, url, code) => {
+    // Its own account: creator_1's token has spent its 6 inits a minute above.
+    const owner = await connectedAccount(world, user);
     const initsBefore = sandboxCalls(world.sandbox, 'POST /v2/post/publish/video/init/').total;
-    const missing = await createTikTokPost(world.api, tiktokVideoBody(account.id, { url: media.urlFor(0).replace('/media/0.mp4', '/nothing.mp4'), settings: { uploadMode: 'file' } }));
-    const post = await published(missing);
+    const id = await createTikTokPost(world.api, tiktokVideoBody(owner.id, { url: url(), settings: { uploadMode: 'file' } }));
+    const post = await published(id);
     expect(post.status).toBe('failed');
-    expect(post.error?.code).toBe('media_unavailable');
+    expect(post.error?.code).toBe(code);
+    expect(post.attempts).toBe(0);
     expect(sandboxCalls(world.sandbox, 'POST /v2/post/publish/video/init/').total).toBe(initsBefore);
   });
 });

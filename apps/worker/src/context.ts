@@ -85,6 +85,7 @@ export function createWorkerContext(env: WorkerEnv, logger: Logger): WorkerConte
     client: tiktok,
     store: accountTokenStore(db.db, cipher),
     refreshAheadMs: env.TIKTOK_REFRESH_AHEAD_MS,
+    refreshTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     onRefresh: (outcome) => metrics.providerEvent('tiktok', outcome === 'refreshed' ? 'token_refreshed' : 'token_refresh_refused'),
   });
   const sharedKey = upstreams.tikapi.apiKey === upstreams.posting.apiKey;

@@ -67,8 +67,6 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExten
    */
   TIKTOK_STATUS_HORIZON_MS: durationMs(24 * 60 * 60_000),
   TIKTOK_STATUS_MAX_INTERVAL_MS: durationMs(5 * 60_000),
-  /** A tiktok access token this close to expiry is refreshed before it is used. Default 5 min. */
-  TIKTOK_REFRESH_AHEAD_MS: durationMs(5 * 60_000),
   /**
    * How long an account's drafts wait after TikTok refused one as too many unopened inbox uploads
    * (spam_risk_too_many_pending_share); TikTok says no time, so the hold is re-checked after this.
@@ -82,7 +80,7 @@ export const workerEnvSchema = commonEnv.safeExtend(upstreamEnv.shape).safeExten
   WEBHOOK_SECRET: z.string().min(16).optional(),
 }).superRefine((env, context) => {
   requireCredentialsKeyInProduction(env, context);
-  checkTikTokApp(env, context);
+  checkTikTokApp(env, context, { needsRedirectUri: false });
   // Unsigned webhooks would let anyone who learns the URL forge events.
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
     context.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set (at least 16 characters)' });

@@ -71,11 +71,18 @@ export const upstreamEnv = z.object({
 });
 export type UpstreamEnv = z.infer<typeof upstreamEnv>;
 
-/** A real TikTok app needs all three of its settings; half of them would fail at the first connect. */
-export function checkTikTokApp(env: Pick<UpstreamEnv, 'TIKTOK_CLIENT_KEY' | 'TIKTOK_CLIENT_SECRET' | 'TIKTOK_REDIRECT_URI'>, context: z.RefinementCtx): void {
+/**
+ * A real TikTok app needs its secret everywhere, and the API its redirect URI too: half of them
+ * would fail at the first connect or refresh.
+ */
+export function checkTikTokApp(
+  env: Pick<UpstreamEnv, 'TIKTOK_CLIENT_KEY' | 'TIKTOK_CLIENT_SECRET' | 'TIKTOK_REDIRECT_URI'>,
+  context: z.RefinementCtx,
+  options: { needsRedirectUri: boolean } = { needsRedirectUri: true },
+): void {
   if (env.TIKTOK_CLIENT_KEY === undefined) return;
   if (env.TIKTOK_CLIENT_SECRET === undefined) context.addIssue({ code: 'custom', path: ['TIKTOK_CLIENT_SECRET'], message: 'is required when TIKTOK_CLIENT_KEY is set' });
-  if (env.TIKTOK_REDIRECT_URI === undefined) context.addIssue({ code: 'custom', path: ['TIKTOK_REDIRECT_URI'], message: 'is required when TIKTOK_CLIENT_KEY is set (the redirect URI registered with the app)' });
+  if (options.needsRedirectUri && env.TIKTOK_REDIRECT_URI === undefined) context.addIssue({ code: 'custom', path: ['TIKTOK_REDIRECT_URI'], message: 'is required when TIKTOK_CLIENT_KEY is set (the redirect URI registered with the app)' });
 }
 
 /**
@@ -106,6 +113,14 @@ export const accountPolicyEnv = z.object({
   TIKTOK_APP_AUDITED: booleanFlag(false),
   /** How tiktok posts hand TikTok the media, unless a post says otherwise (`settings.uploadMode`). */
   TIKTOK_UPLOAD_MODE: z.enum(['pull', 'file']).default('pull'),
+  /**
+   * Media URLs on loopback, private, link-local or cloud-metadata addresses are refused unless this
+   * is true: by the API at create time (by name), and by the worker before it fetches a FILE_UPLOAD
+   * (by the addresses the name resolves to). Such a URL is how SSRF reaches a network.
+   */
+  MEDIA_ALLOW_PRIVATE_HOSTS: booleanFlag(false),
+  /** A tiktok access token this close to expiry is refreshed before it is used (api and worker alike). */
+  TIKTOK_REFRESH_AHEAD_MS: z.coerce.number().int().min(0).default(5 * 60_000),
 });
 export type AccountPolicyEnv = z.infer<typeof accountPolicyEnv>;
 

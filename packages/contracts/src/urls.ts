@@ -54,9 +54,9 @@ function mappedIpv4(address: string): string | null {
 
 /**
  * Whether a URL's hostname (as `URL.hostname` spells it: lower case, IPv4 in dotted quads, IPv6 in
- * brackets) names loopback, a private or link-local network, or a cloud metadata service. Decided
- * on the name alone: pubcrawl never resolves media hosts itself (the provider does), so the DNS
- * answer the provider will get is not ours to see.
+ * brackets) names loopback, a private or link-local network, or a cloud metadata service. The API
+ * decides on the name alone (the provider resolves pulled media, and its DNS answer is not ours to
+ * see); the worker, which fetches FILE_UPLOAD media itself, also checks each address it resolves.
  */
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');

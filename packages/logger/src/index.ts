@@ -52,10 +52,15 @@ export const REDACT_PATHS = [
   '*.TIKAPI_API_KEY',
   '*.POSTING_API_KEY',
   '*.TIKTOK_CLIENT_SECRET',
+  // TikTok tokens, should an answer carrying them ever reach a log (errors keep their body).
   '*.accessToken',
   '*.refreshToken',
   '*.access_token',
   '*.refresh_token',
+  '*.*.accessToken',
+  '*.*.refreshToken',
+  '*.*.access_token',
+  '*.*.refresh_token',
   '*.WEBHOOK_SECRET',
   '*.BOARD_PASSWORD',
 ];

@@ -22,7 +22,10 @@ describe('logger', () => {
         req: { headers: { authorization: 'Bearer s3cret-bearer', 'x-api-key': 's3cret-api', 'x-account-key': 's3cret-account' } },
         headers: { 'X-API-KEY': 's3cret-upper' },
         account: { credentials: { accountKey: 's3cret-nested' }, password: 's3cret-password' },
-        env: { API_KEYS: 's3cret-keys', CREDENTIALS_KEY: 's3cret-ckey', WEBHOOK_SECRET: 's3cret-webhook' },
+        env: { API_KEYS: 's3cret-keys', CREDENTIALS_KEY: 's3cret-ckey', WEBHOOK_SECRET: 's3cret-webhook', TIKTOK_CLIENT_SECRET: 's3cret-tiktok' },
+        // A TikTok error keeps its answer's body; a token answer's body holds the tokens.
+        err: { body: { access_token: 's3cret-access', refresh_token: 's3cret-refresh' } },
+        tokens: { accessToken: 's3cret-access-camel', refreshToken: 's3cret-refresh-camel' },
       },
       'request',
     );

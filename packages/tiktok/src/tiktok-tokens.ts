@@ -26,9 +26,9 @@ export function toStoredTokens(tokens: TikTokTokens): TikTokStoredTokens {
 }
 
 /**
- * Where the pair lives (Postgres, encrypted). `withLock` runs `work` while holding the account's row
- * lock and stores what it returns in the same transaction, so one refresh runs per account across
- * every process, and the rotated pair is never half-written.
+ * Where the pair lives (Postgres, encrypted). `withLock` runs `work` while holding the account's
+ * refresh lock and stores what it returns, so one refresh runs per account across every process,
+ * and the rotated pair is never half-written.
  */
 export interface TikTokTokenStore {
   read(accountId: string): Promise<{ plain: unknown; active: boolean } | null>;
@@ -40,6 +40,11 @@ export interface TikTokTokenKeeperOptions {
   store: TikTokTokenStore;
   /** A token this close to expiry is refreshed before use. */
   refreshAheadMs: number;
+  /**
+   * The longest one refresh call may take. It runs while the account's refresh lock (and a database
+   * connection) is held, so it must be bounded as a whole.
+   */
+  refreshTimeoutMs: number;
   clock?: () => number;
   /** Counted once per refresh that reached TikTok (metrics). */
   onRefresh?: (outcome: 'refreshed' | 'refused') => void;
@@ -85,7 +90,7 @@ export class TikTokTokenKeeper {
       }
       if (tokens.refreshExpiresAt <= now) throw reauth(`the refresh token expired at ${new Date(tokens.refreshExpiresAt).toISOString()}; connect the account again`, 'refresh_token_expired');
       try {
-        const next = toStoredTokens(await this.#options.client.refresh(tokens.refreshToken));
+        const next = toStoredTokens(await this.#options.client.refresh(tokens.refreshToken, { signal: AbortSignal.timeout(this.#options.refreshTimeoutMs) }));
         this.#options.onRefresh?.('refreshed');
         return { store: next, value: next.accessToken };
       } catch (caught) {
@@ -98,9 +103,11 @@ export class TikTokTokenKeeper {
   /**
    * Runs `call` with a fresh token. TikTok answers an expired token with `access_token_invalid`, so
    * that answer gets one refresh and one more try; a second refusal is the caller's SessionExpired.
+   * `initialToken` is one the caller already holds (and took quota for), so the first try costs no
+   * read of the store.
    */
-  async withAccessToken<T>(accountId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
-    const token = await this.accessToken(accountId);
+  async withAccessToken<T>(accountId: string, call: (accessToken: string) => Promise<T>, options: { initialToken?: string } = {}): Promise<T> {
+    const token = options.initialToken ?? (await this.accessToken(accountId));
     try {
       return await call(token);
     } catch (caught) {

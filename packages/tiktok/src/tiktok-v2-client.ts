@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool, request as undiciRequest } from 'undici';
 import type { ZodType } from 'zod';
-import { classifyNetworkError, invalidResponse, Permanent, toError, Transient, type HeaderBag } from './errors';
+import { Ambiguous, classifyNetworkError, invalidResponse, Permanent, toError, Transient, type HeaderBag } from './errors';
 import type { UpstreamResponseInfo } from './http';
 import { accountScope, apiKeyScope, type AccountAction, type QuotaScope } from './scope';
 import { chunkSpans, planChunks, type ChunkPlan } from './tiktok-chunk-plan';
@@ -135,6 +135,13 @@ interface SendRequest {
   body?: string;
   idempotent: boolean;
   scope: QuotaScope | null;
+  /** Bounds the whole call; an abort reads as "no answer" (Ambiguous for an init). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Optional per-call options of the calls a worker bounds as a whole. */
+export interface TikTokCallOptions {
+  signal?: AbortSignal;
 }
 
 /** TikTok's own v2 API: OAuth, user info, creator_info, direct and inbox video posts, photo posts, chunked upload, status, the user's video list. */
@@ -186,8 +193,8 @@ export class TikTokV2Client {
    * but unanswered may already have rotated it, so a retry can meet `invalid_grant`; callers must
    * commit the new pair before anything else uses it.
    */
-  refresh(refreshToken: string): Promise<TikTokTokens> {
-    return this.#token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  refresh(refreshToken: string, options: TikTokCallOptions = {}): Promise<TikTokTokens> {
+    return this.#token({ grant_type: 'refresh_token', refresh_token: refreshToken }, options.signal);
   }
 
   async userInfo(accessToken: string): Promise<TikTokV2User> {
@@ -210,7 +217,7 @@ export class TikTokV2Client {
    * Starts a direct post. NOT idempotent: every accepted init is a post. A request that may have
    * been written but got no answer (or a 504) is `Ambiguous` and must not be re-sent.
    */
-  initDirectPost(accessToken: string, input: { postInfo: TikTokPostInfo; source: TikTokVideoSource }): Promise<TikTokInitResult> {
+  initDirectPost(accessToken: string, input: { postInfo: TikTokPostInfo; source: TikTokVideoSource }, options: TikTokCallOptions = {}): Promise<TikTokInitResult> {
     const post = input.postInfo;
     const postInfo = {
       privacy_level: post.privacyLevel,
@@ -220,12 +227,12 @@ export class TikTokV2Client {
       ...(post.disableStitch === undefined ? {} : { disable_stitch: post.disableStitch }),
       ...(post.videoCoverTimestampMs === undefined ? {} : { video_cover_timestamp_ms: post.videoCoverTimestampMs }),
     };
-    return this.#init(accessToken, '/v2/post/publish/video/init/', TIKTOK_V2_ENDPOINTS.directInit, input.source, { post_info: postInfo });
+    return this.#init(accessToken, '/v2/post/publish/video/init/', TIKTOK_V2_ENDPOINTS.directInit, input.source, { post_info: postInfo }, options.signal);
   }
 
   /** Uploads to the user's inbox as a draft they finish in the app. NOT idempotent, like `initDirectPost`. */
-  initInboxPost(accessToken: string, input: { source: TikTokVideoSource }): Promise<TikTokInitResult> {
-    return this.#init(accessToken, '/v2/post/publish/inbox/video/init/', TIKTOK_V2_ENDPOINTS.inboxInit, input.source, {});
+  initInboxPost(accessToken: string, input: { source: TikTokVideoSource }, options: TikTokCallOptions = {}): Promise<TikTokInitResult> {
+    return this.#init(accessToken, '/v2/post/publish/inbox/video/init/', TIKTOK_V2_ENDPOINTS.inboxInit, input.source, {}, options.signal);
   }
 
   /**
@@ -238,7 +245,7 @@ export class TikTokV2Client {
    * level, a title or description too long) are a `Permanent` (`invalid_params`) without a request
    * being sent, so they spend no init.
    */
-  async initPhotoPost(accessToken: string, input: TikTokPhotoPostInput): Promise<TikTokInitResult> {
+  async initPhotoPost(accessToken: string, input: TikTokPhotoPostInput, options: TikTokCallOptions = {}): Promise<TikTokInitResult> {
     const endpoint = TIKTOK_V2_ENDPOINTS.contentInit;
     const coverIndex = input.coverIndex ?? 0;
     const problem = photoPostProblem(input, coverIndex);
@@ -261,7 +268,7 @@ export class TikTokV2Client {
       source_info: { source: 'PULL_FROM_URL', photo_cover_index: coverIndex, photo_images: [...input.photoUrls] },
     };
     const { data, raw } = await this.#json(
-      { method: 'POST', path: '/v2/post/publish/content/init/', endpoint, headers: this.#bearer(accessToken), body: JSON.stringify(body), idempotent: false, scope: tiktokTokenScope('publish', accessToken) },
+      { method: 'POST', path: '/v2/post/publish/content/init/', endpoint, headers: this.#bearer(accessToken), body: JSON.stringify(body), idempotent: false, scope: tiktokTokenScope('publish', accessToken), signal: options.signal },
       TikTokInitResponse,
     );
     return { publishId: data.data.publish_id, raw };
@@ -360,14 +367,14 @@ export class TikTokV2Client {
     await this.#pool.close();
   }
 
-  async #init(accessToken: string, path: string, endpoint: string, source: TikTokVideoSource, extra: Record<string, unknown>): Promise<TikTokInitResult> {
+  async #init(accessToken: string, path: string, endpoint: string, source: TikTokVideoSource, extra: Record<string, unknown>, signal?: AbortSignal): Promise<TikTokInitResult> {
     const plan = source.source === 'FILE_UPLOAD' ? planChunks(source.videoSize, source.chunkSize) : null;
     const sourceInfo =
       plan === null
         ? { source: 'PULL_FROM_URL', video_url: source.source === 'PULL_FROM_URL' ? source.videoUrl : '' }
         : { source: 'FILE_UPLOAD', video_size: plan.videoSize, chunk_size: plan.chunkSize, total_chunk_count: plan.totalChunkCount };
     const { data, raw } = await this.#json(
-      { method: 'POST', path, endpoint, headers: this.#bearer(accessToken), body: JSON.stringify({ ...extra, source_info: sourceInfo }), idempotent: false, scope: tiktokTokenScope('publish', accessToken) },
+      { method: 'POST', path, endpoint, headers: this.#bearer(accessToken), body: JSON.stringify({ ...extra, source_info: sourceInfo }), idempotent: false, scope: tiktokTokenScope('publish', accessToken), signal },
       TikTokInitResponse,
     );
     const uploadUrl = data.data.upload_url;
@@ -375,7 +382,7 @@ export class TikTokV2Client {
     return { publishId: data.data.publish_id, ...(uploadUrl === undefined ? {} : { uploadUrl }), ...(plan === null ? {} : { chunkPlan: plan }), raw };
   }
 
-  async #token(fields: Record<string, string>): Promise<TikTokTokens> {
+  async #token(fields: Record<string, string>, signal?: AbortSignal): Promise<TikTokTokens> {
     const form = new URLSearchParams({ client_key: this.#options.clientKey, client_secret: this.#options.clientSecret, ...fields });
     const receivedAt = this.#clock();
     const { data, raw } = await this.#json(
@@ -388,6 +395,7 @@ export class TikTokV2Client {
         // Codes are single-use and refresh tokens rotate: a re-sent request is never a no-op.
         idempotent: false,
         scope: null,
+        signal,
       },
       TikTokTokenResponse,
       // A lost token answer is not Ambiguous-and-reconcile: there is nothing to reconcile against,
@@ -414,7 +422,7 @@ export class TikTokV2Client {
     let status: number | 'error' = 'error';
     let response: { statusCode: number; headers: HeaderBag; text: string };
     try {
-      const answer = await this.#pool.request({ method: request.method, path: request.path, headers: request.headers, body: request.body ?? null });
+      const answer = await this.#pool.request({ method: request.method, path: request.path, headers: request.headers, body: request.body ?? null, ...(request.signal === undefined ? {} : { signal: request.signal }) });
       response = { statusCode: answer.statusCode, headers: answer.headers, text: await answer.body.text() };
       status = answer.statusCode;
     } catch (e) {
@@ -423,7 +431,9 @@ export class TikTokV2Client {
     } finally {
       this.#report({ upstream: 'tiktok', endpoint: request.endpoint, status, durationMs: performance.now() - started });
     }
-    const body = parseJson(response.text);
+    const parsedBody = parseJson(response.text);
+    // Errors carry their body into logs; a token answer's body holds the tokens themselves.
+    const body = request.endpoint === TIKTOK_V2_ENDPOINTS.token ? scrubTokens(parsedBody) : parsedBody;
     const errorCode = tiktokErrorFields(body).code;
     const refused = response.statusCode < 200 || response.statusCode >= 300 || (errorCode !== undefined && errorCode !== 'ok' && request.endpoint !== TIKTOK_V2_ENDPOINTS.token) || (request.endpoint === TIKTOK_V2_ENDPOINTS.token && typeof (body as { error?: unknown } | undefined)?.error === 'string');
     if (refused) {
@@ -436,12 +446,17 @@ export class TikTokV2Client {
         now: this.#clock(),
       });
     }
-    const parsed = schema.safeParse(body);
+    const parsed = schema.safeParse(parsedBody);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-      throw invalidResponse('tiktok', request.endpoint, response.statusCode, body, issues);
+      const unreadable = invalidResponse('tiktok', request.endpoint, response.statusCode, body, issues);
+      // A 2xx to an init is TikTok accepting it, whatever the body: the post may exist.
+      if (!request.idempotent && options.ambiguousAsTransient !== true) {
+        throw new Ambiguous({ upstream: 'tiktok', endpoint: request.endpoint, httpStatus: response.statusCode, code: 'invalid_response', message: unreadable.message, body });
+      }
+      throw unreadable;
     }
-    return { data: parsed.data, raw: body };
+    return { data: parsed.data, raw: parsedBody };
   }
 
   #report(info: UpstreamResponseInfo): void {
@@ -474,6 +489,13 @@ function toVideo(video: TikTokListedVideo): TikTokV2Video {
     coverImageUrl: video.cover_image_url ?? null,
     durationSec: video.duration ?? null,
   };
+}
+
+const TOKEN_FIELDS = new Set(['access_token', 'refresh_token']);
+
+function scrubTokens(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, TOKEN_FIELDS.has(key) ? '[redacted]' : value]));
 }
 
 function parseJson(text: string): unknown {

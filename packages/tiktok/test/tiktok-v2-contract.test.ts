@@ -285,7 +285,7 @@ describe('TikTokV2Client photo posts against the sandbox', () => {
 
 describe('TikTokV2Client photo init without a clear answer', () => {
   let server: Server;
-  let mode: 'gateway-timeout' | 'drop' = 'gateway-timeout';
+  let mode: 'gateway-timeout' | 'drop' | 'unreadable' | 'token-unreadable' = 'gateway-timeout';
   let stranded: TikTokV2Client;
 
   beforeAll(async () => {
@@ -293,6 +293,8 @@ describe('TikTokV2Client photo init without a clear answer', () => {
       request.resume();
       request.on('end', () => {
         if (mode === 'drop') response.socket?.destroy();
+        else if (mode === 'unreadable') response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{},"error":{"code":"ok"}}');
+        else if (mode === 'token-unreadable') response.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"act.secret","refresh_token":"rft.secret"}');
         else response.writeHead(504, { 'content-type': 'text/html' }).end('<html>504 Gateway Time-out</html>');
       });
     });
@@ -315,6 +317,20 @@ describe('TikTokV2Client photo init without a clear answer', () => {
     // The same failures on the idempotent video list are only Transient.
     mode = 'gateway-timeout';
     expect((await upstreamRejection(stranded.listVideos('act.x'))).kind).toBe('Transient');
+  });
+
+  it('makes a 2xx init whose body cannot be read Ambiguous: TikTok accepted something', async () => {
+    mode = 'unreadable';
+    const unreadable = await upstreamRejection(stranded.initDirectPost('act.x', { postInfo: { privacyLevel: 'SELF_ONLY' }, source: { source: 'PULL_FROM_URL', videoUrl: 'https://cdn.example.com/a.mp4' } }));
+    expect(unreadable.kind).toBe('Ambiguous');
+    expect(unreadable.code).toBe('invalid_response');
+  });
+
+  it('keeps the tokens out of the error of a token answer it cannot read', async () => {
+    mode = 'token-unreadable';
+    const refused = await upstreamRejection(stranded.refresh('rft.old'));
+    expect(JSON.stringify(refused.body)).not.toContain('secret');
+    expect(refused.message).not.toContain('secret');
   });
 });
 

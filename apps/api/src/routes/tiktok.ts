@@ -56,17 +56,17 @@ export const tiktokPublicRoutes = (context: ApiContext, failures: AuthFailureLim
       },
     );
 
-    // The signature covers the bytes as sent, so this scope keeps the body as text.
+    // The signature covers the bytes as sent, so this scope keeps the body as they came.
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      done(null, typeof body === 'string' ? body : body.toString('utf8'));
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
     });
     app.post(
       '/webhooks/tiktok',
-      { schema: { summary: "TikTok's webhooks (TikTok-Signature verified, deduplicated)", response: { 200: webhookAnswerSchema, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 429: errorEnvelopeSchema } } },
+      { schema: { summary: "TikTok's webhooks (TikTok-Signature verified, deduplicated)", response: { 200: webhookAnswerSchema, 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 429: errorEnvelopeSchema, 503: errorEnvelopeSchema } } },
       async (request, reply) => {
         await failures.assertAllowed(request, reply);
-        const raw = typeof request.body === 'string' ? request.body : '';
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : '');
         const signature = request.headers['tiktok-signature'];
         try {
           const result = await receiveTikTokWebhook(context, raw, Array.isArray(signature) ? signature[0] : signature);

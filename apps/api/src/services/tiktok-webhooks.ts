@@ -35,7 +35,7 @@ export type WebhookOutcome = { applied: boolean; outcome: string };
  * make the post's status poll run now, so the status endpoint stays the one source of outcomes and a
  * webhook only makes it arrive sooner; `authorization.removed` parks the account.
  */
-export async function receiveTikTokWebhook(context: ApiContext, rawBody: string, signatureHeader: string | undefined, now: number = Date.now()): Promise<WebhookOutcome & { duplicate: boolean }> {
+export async function receiveTikTokWebhook(context: ApiContext, rawBody: Buffer, signatureHeader: string | undefined, now: number = Date.now()): Promise<WebhookOutcome & { duplicate: boolean }> {
   const check = verifyTikTokSignature(context.tiktok.app.clientSecret, signatureHeader, rawBody, { toleranceSeconds: WEBHOOK_TOLERANCE_S, now });
   if (!check.ok) {
     const why = check.reason === 'stale' ? `its timestamp is more than ${WEBHOOK_TOLERANCE_S} s from now` : check.reason === 'malformed' ? 'the TikTok-Signature header is missing or malformed' : 'the signature does not match';
@@ -43,7 +43,7 @@ export async function receiveTikTokWebhook(context: ApiContext, rawBody: string,
   }
   let parsed: TikTokWebhookEvent;
   try {
-    parsed = TikTokWebhookEvent.parse(JSON.parse(rawBody));
+    parsed = TikTokWebhookEvent.parse(JSON.parse(rawBody.toString('utf8')));
   } catch {
     throw new ApiError(400, 'invalid_input', 'The webhook body is not a TikTok event (client_key, event, create_time, user_openid, content)', { body: 'not a TikTok event' });
   }
@@ -56,10 +56,17 @@ export async function receiveTikTokWebhook(context: ApiContext, rawBody: string,
     subject: parsed.user_openid,
     payload: parsed,
   });
-  if (recorded === null) return { duplicate: true, applied: false, outcome: 'already received' };
-  const result = await applyTikTokEvent(context, parsed);
+  if (recorded.applied) return { duplicate: true, applied: false, outcome: 'already received' };
+  let result: WebhookOutcome;
+  try {
+    result = await applyTikTokEvent(context, parsed);
+  } catch (caught) {
+    // Not acknowledged, so TikTok delivers it again, and the row (no outcome yet) lets it apply then.
+    context.logger.warn({ err: toError(caught), event: parsed.event }, 'could not apply a TikTok webhook; TikTok will retry it');
+    throw new ApiError(503, 'upstream_unavailable', 'The webhook could not be applied now; deliver it again later');
+  }
   await setInboundWebhookOutcome(context.db.db, recorded.id, result.outcome);
-  return { duplicate: false, ...result };
+  return { duplicate: !recorded.fresh, ...result };
 }
 
 async function applyTikTokEvent(context: ApiContext, event: TikTokWebhookEvent): Promise<WebhookOutcome> {
@@ -77,7 +84,13 @@ async function applyTikTokEvent(context: ApiContext, event: TikTokWebhookEvent):
   const post = await findPostByPublishId(context.db.db, account.id, content.publish_id);
   if (post === null) return { applied: false, outcome: `no post of account ${account.id} has publish_id ${content.publish_id}` };
   if (post.status === 'processing') {
-    await pollPostNow(context, post.id);
+    try {
+      await pollPostNow(context, post.id);
+    } catch (caught) {
+      // It left `processing` between the two reads: its outcome is in, nothing to hurry.
+      if (caught instanceof ApiError && caught.statusCode === 409) return { applied: false, outcome: `post ${post.id} moved on before ${event.event} arrived` };
+      throw caught;
+    }
     return { applied: true, outcome: `status poll of post ${post.id} run now (${event.event})` };
   }
   // Public posts get their id only after moderation, sometimes after the status said complete.

@@ -2,7 +2,7 @@ import { cachedCreatorInfo, findPostWithAccount, recordFeedCheckNote, recordVeri
 import { tiktokVideoUrl } from '@pubcrawl/contracts';
 import { toError } from '@pubcrawl/errors';
 import { MAX_PAGE_SIZE, NotFoundOnTikTok, QuotaWait, type TikTokVideo } from '@pubcrawl/tiktok';
-import { acquireTikTokQuota } from '../publishing/tiktok-send';
+import { acquireTikTokQuota } from '../publishing/tiktok-quota';
 import type { WorkerContext } from '../context';
 import { dispatchEvents } from '../events';
 import { rescheduleAt, type JobResult, type Rescheduled } from '../job-contract';
@@ -19,11 +19,11 @@ export const CREATE_TIME_LEAD_MS = 5 * 60_000;
 /** One page of the account's posts, newest first: TikAPI's largest page, and one call per check. */
 const FEED_DEPTH = MAX_PAGE_SIZE;
 
-/** What a match is judged on, from TikAPI's public feed or TikTok's own video list alike. */
-type FeedVideo = Pick<TikTokVideo, 'id' | 'desc' | 'createTime'>;
+/** What a match is judged on, from TikAPI's public feed or TikTok's own video list alike, and the page it is on. */
+type FeedVideo = Pick<TikTokVideo, 'id' | 'desc' | 'createTime'> & { publicUrl: string };
 
 type FeedLook =
-  | { kind: 'match'; video: FeedVideo; username: string }
+  | { kind: 'match'; video: FeedVideo; who: string }
   | { kind: 'miss'; message: string; data: Record<string, unknown> };
 
 /**
@@ -90,8 +90,8 @@ async function lookInFeed(
   if (profile.privateAccount) return { kind: 'miss', message: `@${username} is a private account at ${checkedAt}; its feed lists nothing`, data: { username, checkedAt } };
   const page = await withQuota(context, context.tikapi.quotaScope, () => context.tikapi.userPostsPage({ secUid: profile.secUid, count: FEED_DEPTH }));
 
-  const inWindow = (video: FeedVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
-  return judgeCandidates(context, post, page.items, { caption, window, checkedAt, username, source: `the ${FEED_DEPTH} newest posts of @${username}`, inWindow });
+  const videos = page.items.map((video) => ({ id: video.id, desc: video.desc, createTime: video.createTime, publicUrl: tiktokVideoUrl(username, video.id) }));
+  return judgeCandidates(context, post, videos, { caption, window, checkedAt, username, who: `@${username}`, source: `the ${FEED_DEPTH} newest posts of @${username}` });
 }
 
 /**
@@ -103,21 +103,26 @@ async function lookInOwnVideos(context: WorkerContext, post: PostRow, account: A
     await acquireTikTokQuota(context, 'status', token);
     return context.tiktok.listVideos(token);
   });
-  const videos: FeedVideo[] = page.videos.map((video) => ({ id: video.id, desc: video.description === '' ? video.title : video.description, createTime: video.createTime }));
-  const username = account.username ?? cachedCreatorInfo(account)?.info.username ?? account.externalId;
-  const inWindow = (video: FeedVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
-  return judgeCandidates(context, post, videos, { caption, window, checkedAt, username, source: `the ${videos.length} newest videos TikTok's video.list gave for the account`, inWindow });
+  const username = account.username ?? cachedCreatorInfo(account)?.info.username ?? null;
+  const videos: FeedVideo[] = page.videos.map((video) => ({
+    id: video.id,
+    desc: video.description === '' ? video.title : video.description,
+    createTime: video.createTime,
+    // TikTok's own link when it gives one; the handle-based page otherwise (a wrong handle redirects).
+    publicUrl: video.shareUrl ?? tiktokVideoUrl(username ?? account.externalId, video.id),
+  }));
+  return judgeCandidates(context, post, videos, { caption, window, checkedAt, username, who: username === null ? 'the account' : `@${username}`, source: `the ${videos.length} newest videos TikTok's video.list gave for the account` });
 }
 
 async function judgeCandidates(
   context: WorkerContext,
   post: PostRow,
   items: readonly FeedVideo[],
-  look: { caption: string; window: { from: number; to: number }; checkedAt: string; username: string; source: string; inWindow: (video: FeedVideo) => boolean },
+  look: { caption: string; window: { from: number; to: number }; checkedAt: string; username: string | null; who: string; source: string },
 ): Promise<FeedLook> {
-  const { caption, window, checkedAt, username, inWindow } = look;
-  const page = { items };
-  const candidates = page.items.filter((video) => inWindow(video) && normaliseCaption(video.desc) === caption);
+  const { caption, window, checkedAt, username, who } = look;
+  const inWindow = (video: FeedVideo) => video.createTime * 1000 >= window.from && video.createTime * 1000 <= window.to;
+  const candidates = items.filter((video) => inWindow(video) && normaliseCaption(video.desc) === caption);
   // The same caption posted twice (allowDuplicate) must not make one video publish two posts.
   const owned = await videoIdsOwnedByOtherPosts(context.db.db, post.id, candidates.map((video) => video.id));
   const unowned = candidates.filter((video) => !owned.has(video.id));
@@ -125,24 +130,24 @@ async function judgeCandidates(
   const [only] = unowned;
   // Proof needs one video and one post that could be it: with two same-caption posts in flight,
   // or two matching videos, a match could hand this post another post's video.
-  if (only !== undefined && unowned.length === 1 && rivals.length === 0) return { kind: 'match', video: only, username };
+  if (only !== undefined && unowned.length === 1 && rivals.length === 0) return { kind: 'match', video: only, who };
   if (unowned.length > 0) {
     return {
       kind: 'miss',
-      message: `ambiguous at ${checkedAt}: ${unowned.length} video(s) of @${username} carry this caption and ${rivals.length} other post(s) of the account with it are still unresolved; resolve it by hand (POST /v1/posts/:id/resolve)`,
+      message: `ambiguous at ${checkedAt}: ${unowned.length} video(s) of ${who} carry this caption and ${rivals.length} other post(s) of the account with it are still unresolved; resolve it by hand (POST /v1/posts/:id/resolve)`,
       data: { username, checkedAt, candidates: unowned.map((video) => video.id), rivals: rivals.map((rival) => rival.id) },
     };
   }
   return {
     kind: 'miss',
-    message: `not among ${look.source} at ${checkedAt} (the feed listed ${page.items.length})`,
-    data: { username, checkedAt, postsChecked: page.items.length, newestCreateTime: page.items[0]?.createTime ?? null, sameCaptionOutsideWindow: page.items.filter((video) => normaliseCaption(video.desc) === caption && !inWindow(video)).length },
+    message: `not among ${look.source} at ${checkedAt} (the feed listed ${items.length})`,
+    data: { username, checkedAt, postsChecked: items.length, newestCreateTime: items[0]?.createTime ?? null, sameCaptionOutsideWindow: items.filter((video) => normaliseCaption(video.desc) === caption && !inWindow(video)).length },
   };
 }
 
 async function publishFromFeed(context: WorkerContext, post: PostRow, look: Extract<FeedLook, { kind: 'match' }>): Promise<JobResult> {
-  const { video, username } = look;
-  const publicUrl = tiktokVideoUrl(username, video.id);
+  const { video, who } = look;
+  const publicUrl = video.publicUrl;
   const createdAt = new Date(video.createTime * 1000).toISOString();
   const { row, delivery } = await recordVerifiedInFeed(
     context.db.db,
@@ -152,7 +157,7 @@ async function publishFromFeed(context: WorkerContext, post: PostRow, look: Extr
       publicUrl,
       createTime: video.createTime,
       matchedOn: 'caption and create time',
-      message: `found in @${username}'s public feed: video ${video.id}, created ${createdAt}, with this post's caption`,
+      message: `found in ${who}'s feed: video ${video.id}, created ${createdAt}, with this post's caption`,
     },
     context.env.WEBHOOK_URL,
   );

@@ -5,7 +5,7 @@ import { accountScope, Permanent, QuotaWait, RateLimited, SessionExpired, waitFo
 import type { WorkerContext } from '../context';
 import { rescheduleAt, type JobResult, type JobRun, type Rescheduled } from '../job-contract';
 import { endPost, parkForExpiredSession, parkWithAccount, publishRetryAfterMs, statusHorizonMs, statusMaxIntervalMs, upstreamErrorCode } from '../publishing/outcomes';
-import { acquireTikTokQuota } from '../publishing/tiktok-send';
+import { acquireTikTokQuota } from '../publishing/tiktok-quota';
 import type { Processor } from './index';
 import { toError } from '@pubcrawl/errors';
 

@@ -13,6 +13,7 @@ import {
   parkForExpiredSession,
   parkWithAccount,
   publishRetryAfterMs,
+  sendWindowMs,
   statusHorizonMs,
   upstreamErrorCode,
 } from '../publishing/outcomes';
@@ -100,32 +101,31 @@ async function submit(context: WorkerContext, lane: PublishLane, run: PublishRun
   const prepared = await prepareOrFail(context, run, post, sender);
   if (prepared !== null) return prepared;
 
-  const claimDetails = { code: 'submitting', message: null, attemptsDelta: 1, patch: { submittedAt: new Date(), waiting: null } };
-  const claim = claimNeedsCapLock(context, sentToday)
-    ? await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), claimDetails)
-    : await claimPlain(db, post, claimDetails);
-  if (claim.kind === 'gone') {
-    sender.discard();
-    return { skipped: 'post moved on before submission' };
-  }
-  if (claim.kind === 'capped') {
-    sender.discard();
-    const opensAt = dailyCapOpensAt(claim.submissions, context.env.ACCOUNT_DAILY_POSTS) ?? new Date(Date.now() + DAY_MS);
-    return holdPost(context, post, dailyCapHold(context.env.ACCOUNT_DAILY_POSTS, opensAt));
-  }
-  const claimed = claim.post;
-
-  let result: CreatePostResult;
   try {
-    result = await sender.send();
-  } catch (caught) {
+    const claimDetails = { code: 'submitting', message: null, attemptsDelta: 1, patch: { submittedAt: new Date(), waiting: null } };
+    const claim = claimNeedsCapLock(context, sentToday)
+      ? await claimWithinDailyCap(db, post, context.env.ACCOUNT_DAILY_POSTS, new Date(Date.now() - DAY_MS), claimDetails)
+      : await claimPlain(db, post, claimDetails);
+    if (claim.kind === 'gone') return { skipped: 'post moved on before submission' };
+    if (claim.kind === 'capped') {
+      const opensAt = dailyCapOpensAt(claim.submissions, context.env.ACCOUNT_DAILY_POSTS) ?? new Date(Date.now() + DAY_MS);
+      return await holdPost(context, post, dailyCapHold(context.env.ACCOUNT_DAILY_POSTS, opensAt));
+    }
+    const claimed = claim.post;
+
+    let result: CreatePostResult;
+    try {
+      result = await sender.send();
+    } catch (caught) {
+      return await handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
+    }
+    const recorded = await recordSubmitted(context, db, claimed, account, result);
+    if (recorded.row?.status === 'processing') await sender.afterSubmitted(recorded.row);
+    return recorded.result;
+  } finally {
+    // Whatever happened, nothing more will be read from what `prepare` opened.
     sender.discard();
-    return handleRefusalOrUnknown(context, db, run, claimed, account, toError(caught));
   }
-  const recorded = await recordSubmitted(context, db, claimed, account, result);
-  if (recorded.row !== null && recorded.row.status === 'processing') await sender.afterSubmitted(recorded.row);
-  else sender.discard();
-  return recorded.result;
 }
 
 /**
@@ -402,7 +402,7 @@ async function resolveInterrupted(context: WorkerContext, db: Database, post: Po
     if (row !== null) await ensureStatusPoll(context, row, 0);
     return { resumed: 'polling' };
   }
-  const settledAt = inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS);
+  const settledAt = inFlightSettledAt(post, sendWindowMs(context, account.provider));
   if (Date.now() < settledAt) return rescheduleAt(settledAt, 'a publish call for this post may still be in flight');
   await endPost(
     context,

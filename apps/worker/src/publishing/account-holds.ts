@@ -2,7 +2,7 @@ import { accountSubmissionsSince, activeProviderPause, cachedCreatorInfo, storeC
 import { creatorSettingsMismatches, type CheckedPostSettings, type CreatorSettingsMismatch } from '@pubcrawl/domain';
 import { toError } from '@pubcrawl/errors';
 import { QuotaWait, RateLimited, SessionExpired, waitForQuota } from '@pubcrawl/tiktok';
-import { acquireTikTokQuota } from './tiktok-send';
+import { acquireTikTokQuota } from './tiktok-quota';
 import type { WorkerContext } from '../context';
 import { publishRetryAfterMs } from './outcomes';
 
@@ -29,7 +29,9 @@ export interface AccountCheck {
  * stays `scheduled`, spends no attempt, and says why (`waiting`).
  */
 export async function accountHold(context: WorkerContext, account: AccountRow, post: { draft: boolean }, now: number = Date.now()): Promise<AccountCheck> {
-  const paused = await activeProviderPause(context.db.db, account.provider, new Date(now));
+  // Only TikTok's app-wide cap pauses a provider, so posting accounts skip the read (a publish
+  // burst's hot path).
+  const paused = account.provider === 'tiktok' ? await activeProviderPause(context.db.db, account.provider, new Date(now)) : null;
   if (paused !== null) {
     return { hold: { reason: 'provider_paused', until: paused.until, message: `every ${account.provider} account waits until ${paused.until.toISOString()}: ${paused.message}` }, sentToday: 0 };
   }

@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isPrivateHost } from '@pubcrawl/contracts';
 import { request } from 'undici';
 import { classifyNetworkError, Permanent, toError, Transient } from '@pubcrawl/tiktok';
 
@@ -18,7 +21,8 @@ export interface OpenedMedia {
  * answer must say it (`content-length`); the body is then streamed through chunk by chunk and
  * never held whole. A file over `maxBytes` is refused before anything reaches TikTok.
  */
-export async function openMedia(url: string, options: { maxBytes: number; timeoutMs: number }): Promise<OpenedMedia> {
+export async function openMedia(url: string, options: { maxBytes: number; timeoutMs: number; allowPrivateHosts: boolean }): Promise<OpenedMedia> {
+  if (!options.allowPrivateHosts) await refusePrivateAddresses(url);
   let response: Awaited<ReturnType<typeof request>>;
   try {
     response = await request(url, { method: 'GET', headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
@@ -51,4 +55,24 @@ export async function openMedia(url: string, options: { maxBytes: number; timeou
 function dropBody(body: Readable): void {
   body.once('error', () => undefined);
   body.destroy();
+}
+
+/**
+ * The API refused private hosts by name; a public name can still resolve to a private address, and
+ * here it is pubcrawl itself that fetches. Checked on what the name resolves to now (a name that
+ * changes its answer between this look-up and the connect is not covered).
+ */
+async function refusePrivateAddresses(url: string): Promise<void> {
+  const { hostname } = new URL(url);
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  let addresses: string[];
+  try {
+    addresses = isIP(bare) === 0 ? (await lookup(bare, { all: true })).map((entry) => entry.address) : [bare];
+  } catch (caught) {
+    throw new Transient({ upstream: 'tiktok', endpoint: ENDPOINT, code: 'media_unreachable', message: `the media host ${hostname} does not resolve: ${toError(caught).message}` });
+  }
+  const privateOne = addresses.find((address) => isPrivateHost(address.includes(':') ? `[${address}]` : address));
+  if (privateOne !== undefined) {
+    throw new Permanent({ upstream: 'tiktok', endpoint: ENDPOINT, code: 'media_host_private', message: `the media host ${hostname} resolves to ${privateOne}, a loopback, private, link-local or metadata address; set MEDIA_ALLOW_PRIVATE_HOSTS=true to allow it` });
+  }
 }

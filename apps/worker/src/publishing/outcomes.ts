@@ -18,6 +18,7 @@ import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
 import { followUpEndedPost } from '../insights/follow-up';
 import { startStatusPoll } from './status-poll-batch';
+import { TIKTOK_SEND_CALLS } from './tiktok-send';
 
 /**
  * The ways a post's publishing ends or pauses. Each is one transaction: the guarded transition, its
@@ -40,6 +41,14 @@ export const IN_FLIGHT_MARGIN_MS = 5_000;
  */
 export function inFlightSettledAt(post: Pick<PostRow, 'submittedAt' | 'updatedAt'>, upstreamTimeoutMs: number): number {
   return (post.submittedAt ?? post.updatedAt).getTime() + upstreamTimeoutMs + IN_FLIGHT_MARGIN_MS;
+}
+
+/**
+ * The longest a provider's send can take inside its publishing window: one bounded call for the
+ * posting API; for TikTok an init, and after `access_token_invalid` a refresh and a second init.
+ */
+export function sendWindowMs(context: WorkerContext, provider: Provider): number {
+  return (provider === 'tiktok' ? TIKTOK_SEND_CALLS : 1) * context.env.UPSTREAM_TIMEOUT_MS;
 }
 
 export interface EndDetails {

@@ -1,5 +1,4 @@
-import type { AccountRow, PostRow } from '@pubcrawl/db';
-import { toError } from '@pubcrawl/errors';
+import { recordPostNote, type AccountRow, type PostRow } from '@pubcrawl/db';
 import { waitForQuota, type CreatePostResult, type TikTokInitResult } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { endPost } from './outcomes';
@@ -74,15 +73,18 @@ function tiktokSender(context: WorkerContext, post: PostRow, account: AccountRow
       },
       async afterSubmitted(submitted) {
         if (initResult === null || !sender.needsUpload) return;
-        try {
-          await sender.upload(initResult);
-        } catch (caught) {
-          // TikTok has an init without its bytes: nothing was published, and the upload URL is
-          // single-use, so the post fails with the reason; an operator's retry starts a new init.
-          const error = toError(caught);
-          context.logger.warn({ err: error, postId: submitted.id }, 'the file upload to TikTok failed');
-          await endPost(context, submitted, ['processing'], 'failed', { code: 'upload_failed', message: `the file upload to TikTok failed: ${error.message}` });
+        const upload = await sender.upload(initResult);
+        if (upload.ok) return;
+        context.logger.warn({ postId: submitted.id, refused: upload.refused, reason: upload.message }, 'the file upload to TikTok failed');
+        if (upload.refused) {
+          // TikTok refused a chunk, so it never has the whole file and cannot publish it; the
+          // upload URL is single-use, so an operator's retry starts a new init.
+          await endPost(context, submitted, ['processing'], 'failed', { code: 'upload_failed', message: `TikTok refused the file upload: ${upload.message}` });
+          return;
         }
+        // No answer: the last chunk may have arrived. The post stays processing and its status
+        // poll (already queued) learns from TikTok whether the file was complete.
+        await recordPostNote(context.db.db, submitted, { code: 'upload_interrupted', message: `the file upload to TikTok was interrupted (${upload.message}); TikTok's status decides the outcome` });
       },
       discard: () => sender.discard(),
     },

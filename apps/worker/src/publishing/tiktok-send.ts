@@ -1,8 +1,9 @@
 import { createPostBodySchema } from '@pubcrawl/contracts';
 import type { AccountRow, PostRow } from '@pubcrawl/db';
-import { apiKeyScope, tiktokTokenScope, waitForQuota, type QuotaScope, type TikTokInitResult, type TikTokPhotoPostInfo, type TikTokPostInfo } from '@pubcrawl/tiktok';
+import { Permanent, type TikTokInitResult, type TikTokPhotoPostInfo, type TikTokPostInfo } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { openMedia, type OpenedMedia } from './media-source';
+import { acquireTikTokQuota } from './tiktok-quota';
 
 /**
  * What one tiktok post asks TikTok to do, decided from the stored request before anything is
@@ -62,16 +63,6 @@ export function toTikTokSend(post: Pick<PostRow, 'request' | 'mediaType'>, defau
   };
 }
 
-/** The buckets a tiktok call draws from: the token's own, and the app's (blocked on reached_active_user_cap). */
-export function tiktokScopes(context: WorkerContext, action: 'publish' | 'status' | 'creatorInfo', accessToken: string): QuotaScope[] {
-  return [tiktokTokenScope(action, accessToken), apiKeyScope(context.tiktokApp.clientKey)];
-}
-
-/** Waits (QuotaWait) until the token may make another call of this kind, fleet-wide. */
-export async function acquireTikTokQuota(context: WorkerContext, action: 'publish' | 'status' | 'creatorInfo', accessToken: string): Promise<void> {
-  await waitForQuota(await context.limiter.acquire(tiktokScopes(context, action, accessToken)));
-}
-
 /**
  * One send, prepared before the claim: the token is fresh and its quota slot taken, the media of a
  * file upload is open. `init` is the one call inside the publishing window.
@@ -103,31 +94,47 @@ export class TikTokSender {
   /** Opens a FILE_UPLOAD's media, so a missing or oversized file fails before anything is claimed. */
   async openMedia(): Promise<void> {
     if (this.#send.kind !== 'video' || this.#send.upload !== 'file') return;
-    this.#media = await openMedia(this.#send.videoUrl, { maxBytes: this.#context.env.TIKTOK_UPLOAD_MAX_BYTES, timeoutMs: this.#context.env.UPSTREAM_TIMEOUT_MS });
+    const { env } = this.#context;
+    this.#media = await openMedia(this.#send.videoUrl, { maxBytes: env.TIKTOK_UPLOAD_MAX_BYTES, timeoutMs: env.UPSTREAM_TIMEOUT_MS, allowPrivateHosts: env.MEDIA_ALLOW_PRIVATE_HOSTS });
   }
 
   /**
-   * The init. An `access_token_invalid` answer refused it, so it gets one refresh and one more try
-   * (with the new token's own quota slot); anything else is the caller's to classify.
+   * The init, with the token `acquireQuota` took a slot for. An `access_token_invalid` answer
+   * refused it, so it gets one refresh and one more try (with the new token's own quota slot);
+   * anything else is the caller's to classify. Each call is bounded as a whole, so the publishing
+   * window is at most two inits and one refresh long (`TIKTOK_SEND_CALLS`).
    */
   async init(): Promise<TikTokInitResult> {
-    const first = this.#token;
-    return this.#context.tiktokTokens.withAccessToken(this.#account.id, async (token) => {
-      if (token !== first) await acquireTikTokQuota(this.#context, 'publish', token);
-      return this.#initWith(token);
-    });
+    const first = this.#token ?? undefined;
+    return this.#context.tiktokTokens.withAccessToken(
+      this.#account.id,
+      async (token) => {
+        if (token !== first) await acquireTikTokQuota(this.#context, 'publish', token);
+        return this.#initWith(token);
+      },
+      first === undefined ? {} : { initialToken: first },
+    );
   }
 
-  /** After the publish id is committed: a FILE_UPLOAD's bytes, streamed in the planned chunks. */
-  async upload(result: TikTokInitResult): Promise<void> {
+  /**
+   * After the publish id is committed: a FILE_UPLOAD's bytes, streamed in the planned chunks. A
+   * refused chunk means TikTok never has the whole file, so nothing can be published; any other
+   * failure (no answer) may have delivered the last chunk, so only TikTok's status can tell.
+   */
+  async upload(result: TikTokInitResult): Promise<{ ok: true } | { ok: false; refused: boolean; message: string }> {
     const media = this.#media;
-    if (media === null) return;
-    this.#media = null;
-    if (result.uploadUrl === undefined || result.chunkPlan === undefined) {
+    if (media === null) return { ok: true };
+    try {
+      if (result.uploadUrl === undefined || result.chunkPlan === undefined) return { ok: true };
+      await this.#context.tiktok.uploadChunks(result.uploadUrl, result.chunkPlan, media.body, { contentType: media.contentType });
+      return { ok: true };
+    } catch (caught) {
+      const error = caught instanceof Error ? caught : new Error(String(caught));
+      return { ok: false, refused: error instanceof Permanent, message: error.message };
+    } finally {
+      this.#media = null;
       media.discard();
-      return;
     }
-    await this.#context.tiktok.uploadChunks(result.uploadUrl, result.chunkPlan, media.body, { contentType: media.contentType });
   }
 
   get needsUpload(): boolean {
@@ -143,13 +150,21 @@ export class TikTokSender {
   #initWith(token: string): Promise<TikTokInitResult> {
     const { tiktok, env } = this.#context;
     const send = this.#send;
+    const options = { signal: AbortSignal.timeout(env.UPSTREAM_TIMEOUT_MS) };
     if (send.kind === 'photo') {
-      return tiktok.initPhotoPost(token, { postInfo: send.postInfo, photoUrls: send.photoUrls, coverIndex: send.coverIndex, postMode: send.postMode });
+      return tiktok.initPhotoPost(token, { postInfo: send.postInfo, photoUrls: send.photoUrls, coverIndex: send.coverIndex, postMode: send.postMode }, options);
     }
     const source =
       this.#media === null
         ? { source: 'PULL_FROM_URL' as const, videoUrl: send.videoUrl }
         : { source: 'FILE_UPLOAD' as const, videoSize: this.#media.size, chunkSize: env.TIKTOK_UPLOAD_CHUNK_BYTES };
-    return send.inbox ? tiktok.initInboxPost(token, { source }) : tiktok.initDirectPost(token, { postInfo: send.postInfo, source });
+    return send.inbox ? tiktok.initInboxPost(token, { source }, options) : tiktok.initDirectPost(token, { postInfo: send.postInfo, source }, options);
   }
 }
+
+/**
+ * The calls a tiktok send may make inside its publishing window, each bounded by
+ * UPSTREAM_TIMEOUT_MS: the init, and after `access_token_invalid` a refresh and a second init.
+ */
+export const TIKTOK_SEND_CALLS = 3;
+

@@ -3,7 +3,7 @@ import { enqueuePublishes, jobIds } from '@pubcrawl/queue';
 import { QUEUE_NAMES } from '@pubcrawl/domain';
 import type { Queue } from 'bullmq';
 import type { WorkerContext } from '../context';
-import { endPost, ensureStatusPoll, inFlightSettledAt } from '../publishing/outcomes';
+import { endPost, ensureStatusPoll, inFlightSettledAt, sendWindowMs, statusHorizonMs } from '../publishing/outcomes';
 import { isLive } from './job-states';
 
 /**
@@ -76,7 +76,7 @@ async function repairBatch(context: WorkerContext, batch: readonly ActivePost[])
 /** A `publishing` post whose job is gone: its call is never re-sent, and once it cannot still be in flight its outcome is unknown. */
 async function declareUnconfirmed(context: WorkerContext, post: ActivePost): Promise<boolean> {
   // The call may still be in flight in a process whose job Redis forgot; wait until it cannot be.
-  if (Date.now() < inFlightSettledAt(post, context.env.UPSTREAM_TIMEOUT_MS)) return false;
+  if (Date.now() < inFlightSettledAt(post, sendWindowMs(context, post.provider))) return false;
   const row = await endPost(context, post, ['publishing'], 'unconfirmed', {
     code: 'outcome_unknown',
     message: 'the publish job disappeared while the call was in flight (lost Redis state or a crash); the provider may or may not have the post, so it is not re-sent automatically',
@@ -94,7 +94,7 @@ async function restartPoll(context: WorkerContext, post: ActivePost): Promise<bo
   const row = await transitionPost(context.db.db, post.id, ['publishing'], 'processing', {
     code: 'submitted',
     message: 'publish id found by the reconciler',
-    patch: { pollDeadlineAt: new Date(Date.now() + context.env.PUBLISH_STATUS_HORIZON) },
+    patch: { pollDeadlineAt: new Date(Date.now() + statusHorizonMs(context, post.provider)) },
   });
   if (row !== null) await ensureStatusPoll(context, row, 0);
   return row !== null;

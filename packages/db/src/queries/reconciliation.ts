@@ -1,11 +1,14 @@
-import { ACTIVE_POST_STATUSES } from '@pubcrawl/domain';
+import { ACTIVE_POST_STATUSES, type Provider } from '@pubcrawl/domain';
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { posts, webhookDeliveries } from '../schema';
+import { accounts, posts, webhookDeliveries } from '../schema';
 import type { PostRow } from './posts';
 
 /** What the posts reconciler needs of a post to tell which job it must have. */
-export type ActivePost = Pick<PostRow, 'id' | 'status' | 'generation' | 'publishId' | 'scheduledAt' | 'submittedAt' | 'updatedAt'>;
+export type ActivePost = Pick<PostRow, 'id' | 'status' | 'generation' | 'publishId' | 'scheduledAt' | 'submittedAt' | 'updatedAt'> & {
+  /** Its account's provider: how long a call can be in flight, and how long polling lasts, depend on it. */
+  provider: Provider;
+};
 
 /**
  * Posts that must have a live job (scheduled, publishing, processing), `limit` at a time in id order
@@ -21,8 +24,10 @@ export async function activePostsAfter(executor: Executor, afterId: string | nul
       scheduledAt: posts.scheduledAt,
       submittedAt: posts.submittedAt,
       updatedAt: posts.updatedAt,
+      provider: accounts.provider,
     })
     .from(posts)
+    .innerJoin(accounts, eq(accounts.id, posts.accountId))
     .where(and(inArray(posts.status, [...ACTIVE_POST_STATUSES]), afterId === null ? undefined : gt(posts.id, afterId)))
     .orderBy(asc(posts.id))
     .limit(limit);

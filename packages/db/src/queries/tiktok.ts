@@ -101,19 +101,6 @@ export async function upsertTikTokAccount(executor: Executor, facts: TikTokAccou
   return { account, created: inserted, previousStatus: previous?.status ?? null };
 }
 
-/**
- * Locks one account's row for a token refresh. Every worker that wants to refresh takes this lock
- * first, so across the fleet one refresh runs per account, and the others read the pair it stored.
- */
-export async function lockAccountTokens(tx: Executor, accountId: string): Promise<Pick<AccountRow, 'id' | 'status' | 'credentialsEncrypted' | 'accessExpiresAt'> | null> {
-  const [row] = await tx
-    .select({ id: accounts.id, status: accounts.status, credentialsEncrypted: accounts.credentialsEncrypted, accessExpiresAt: accounts.accessExpiresAt })
-    .from(accounts)
-    .where(eq(accounts.id, accountId))
-    .for('update');
-  return row ?? null;
-}
-
 export async function storeAccountTokens(tx: Executor, accountId: string, credentialsEncrypted: string, accessExpiresAt: Date): Promise<void> {
   await tx.update(accounts).set({ credentialsEncrypted, accessExpiresAt, updatedAt: new Date() }).where(eq(accounts.id, accountId));
 }
@@ -150,17 +137,28 @@ export async function activeProviderPause(executor: Executor, provider: Provider
   return row ?? null;
 }
 
-/** Records a received webhook; false when the same delivery was recorded before (apply it once). */
+/**
+ * Records a received webhook. `fresh` is false for a delivery recorded before; `applied` says
+ * whether applying it ever finished (its outcome is written last), so a delivery whose first
+ * application failed midway is applied again when TikTok retries it.
+ */
 export async function recordInboundWebhook(
   executor: Executor,
   values: { provider: string; dedupeKey: string; event: string; subject: string | null; payload: unknown },
-): Promise<{ id: string } | null> {
-  const [row] = await executor
+): Promise<{ id: string; fresh: boolean; applied: boolean }> {
+  const [inserted] = await executor
     .insert(inboundWebhookEvents)
     .values({ ...values, payload: values.payload ?? {} })
     .onConflictDoNothing({ target: inboundWebhookEvents.dedupeKey })
     .returning({ id: inboundWebhookEvents.id });
-  return row ?? null;
+  if (inserted !== undefined) return { id: inserted.id, fresh: true, applied: false };
+  const [existing] = await executor
+    .select({ id: inboundWebhookEvents.id, outcome: inboundWebhookEvents.outcome })
+    .from(inboundWebhookEvents)
+    .where(eq(inboundWebhookEvents.dedupeKey, values.dedupeKey))
+    .limit(1);
+  if (existing === undefined) throw new Error('a webhook row vanished between insert and read');
+  return { id: existing.id, fresh: false, applied: existing.outcome !== null };
 }
 
 export async function setInboundWebhookOutcome(executor: Executor, id: string, outcome: string): Promise<void> {
@@ -188,34 +186,73 @@ export async function findPostByPublishId(executor: Executor, accountId: string,
 }
 
 /**
- * The Postgres side of `TikTokTokenKeeper` (@pubcrawl/tiktok): the pair decrypted on the way out,
- * encrypted on the way in, and every refresh done holding the account's row lock. Structural, so
- * this package needs no import of the client.
+ * How long a refresher waits for another's refresh of the same account before giving up (a
+ * transient error its job retries): the other refresh is bounded by its own timeout.
  */
-export interface TokenStoreSide {
-  read(accountId: string): Promise<{ plain: unknown; active: boolean } | null>;
-  withLock<T>(accountId: string, work: (current: { plain: unknown; active: boolean } | null) => Promise<{ store: { accessExpiresAt: number } | null; value: T }>): Promise<T>;
+const REFRESH_LOCK_WAIT_MS = 20_000;
+
+/**
+ * The rotated pair as this package needs to see it; `TikTokStoredTokens` (@pubcrawl/tiktok) is the
+ * full shape. Structural on purpose: the client package's tests depend on this one, so this one
+ * cannot import it back.
+ */
+interface RotatedTokens {
+  accessExpiresAt: number;
 }
 
-export function accountTokenStore(db: Database, cipher: Pick<CredentialsCipher, 'encrypt' | 'decrypt'>): TokenStoreSide {
+/** `TikTokTokenStore` (@pubcrawl/tiktok), which `accountTokenStore` satisfies structurally. */
+export interface AccountTokenStore {
+  read(accountId: string): Promise<{ plain: unknown; active: boolean } | null>;
+  withLock<T, R extends RotatedTokens>(accountId: string, work: (current: { plain: unknown; active: boolean } | null) => Promise<{ store: R | null; value: T }>): Promise<T>;
+}
+
+/**
+ * The Postgres side of `TikTokTokenKeeper`: the pair decrypted on the way out, encrypted on the way
+ * in. A refresh holds a transaction-scoped advisory lock named by the account, not the row lock, so
+ * other writes to the account (a park, a hold) never queue behind TikTok's answer.
+ */
+export function accountTokenStore(db: Database, cipher: Pick<CredentialsCipher, 'encrypt' | 'decrypt'>): AccountTokenStore {
   const open = (row: { status: AccountRow['status']; credentialsEncrypted: string | null }) => ({
     plain: row.credentialsEncrypted === null ? null : safeDecrypt(cipher, row.credentialsEncrypted),
     active: row.status === 'active',
   });
+  const read = async (executor: Executor, accountId: string) => {
+    const [row] = await executor.select({ status: accounts.status, credentialsEncrypted: accounts.credentialsEncrypted }).from(accounts).where(eq(accounts.id, accountId)).limit(1);
+    return row === undefined ? null : open(row);
+  };
   return {
-    async read(accountId) {
-      const [row] = await db.select({ status: accounts.status, credentialsEncrypted: accounts.credentialsEncrypted }).from(accounts).where(eq(accounts.id, accountId)).limit(1);
-      return row === undefined ? null : open(row);
-    },
-    withLock(accountId, work) {
-      return db.transaction(async (tx) => {
-        const row = await lockAccountTokens(tx, accountId);
-        const outcome = await work(row === null ? null : open(row));
-        if (outcome.store !== null) await storeAccountTokens(tx, accountId, cipher.encrypt(outcome.store), new Date(outcome.store.accessExpiresAt));
-        return outcome.value;
-      });
+    read: (accountId) => read(db, accountId),
+    async withLock(accountId, work) {
+      const pending: { rotated: RotatedTokens | null } = { rotated: null };
+      try {
+        return await db.transaction(async (tx) => {
+          await tx.execute(sql`select set_config('lock_timeout', ${`${REFRESH_LOCK_WAIT_MS}ms`}, true)`);
+          await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`tiktok-refresh:${accountId}`}, 0))`);
+          const outcome = await work(await read(tx, accountId));
+          pending.rotated = outcome.store;
+          if (outcome.store !== null) await storeAccountTokens(tx, accountId, cipher.encrypt(outcome.store), new Date(outcome.store.accessExpiresAt));
+          return outcome.value;
+        });
+      } catch (caught) {
+        // TikTok rotated the pair but the commit was lost: the old refresh token is dead now, so
+        // the new pair must be written or the account needs a new connect.
+        if (pending.rotated !== null) await storeRotatedTokens(db, cipher, accountId, pending.rotated);
+        throw caught;
+      }
     },
   };
+}
+
+async function storeRotatedTokens(db: Database, cipher: Pick<CredentialsCipher, 'encrypt'>, accountId: string, tokens: RotatedTokens): Promise<void> {
+  for (const delay of [0, 250, 1_000]) {
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      await storeAccountTokens(db, accountId, cipher.encrypt(tokens), new Date(tokens.accessExpiresAt));
+      return;
+    } catch {
+      // Tried again below; the caller's error is what the job sees either way.
+    }
+  }
 }
 
 function safeDecrypt(cipher: Pick<CredentialsCipher, 'decrypt'>, stored: string): unknown {
