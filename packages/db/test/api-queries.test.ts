@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
@@ -21,7 +20,7 @@ import {
   type PostRow,
 } from '../src/queries/posts';
 import { crawls, postEvents, webhookDeliveries } from '../src/schema';
-import { urlFor } from './server-url';
+import { dropDatabase, urlFor } from './server-url';
 
 const request = {
   content: 'hello',
@@ -41,10 +40,7 @@ describe('the queries behind the api', () => {
   });
   afterAll(async () => {
     await handle.close();
-    const admin = new pg.Client({ connectionString: urlFor('postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await dropDatabase(name);
   });
 
   async function newPost(values: Partial<NewPostRow> = {}): Promise<PostRow> {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
@@ -9,7 +8,7 @@ import { finishCrawl, startCrawlRun } from '../src/queries/crawl-lifecycle';
 import { insertCrawl } from '../src/queries/crawls';
 import { countFollowerChanges, followerChangeCounts } from '../src/queries/follower-changes';
 import { crawls } from '../src/schema';
-import { urlFor } from './server-url';
+import { dropDatabase, urlFor } from './server-url';
 
 const user = (id: string): CrawledUser => ({ id, secUid: `sec_${id}`, uniqueId: `u_${id}`, nickname: null, followerCount: 1, raw: { id } });
 const range = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, index) => `${prefix}${from + index}`);
@@ -24,10 +23,7 @@ describe('follower change counts kept at ingest', () => {
   });
   afterAll(async () => {
     await handle.close();
-    const admin = new pg.Client({ connectionString: urlFor('postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await dropDatabase(name);
   });
 
   interface Running {

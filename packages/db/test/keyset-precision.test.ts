@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
@@ -8,7 +7,7 @@ import { listCrawls } from '../src/queries/crawl-lifecycle';
 import { afterCursorDesc, decodeCursor, pageOf } from '../src/queries/pagination';
 import { listSchedules } from '../src/queries/schedules';
 import { accounts, crawls, posts, schedules } from '../src/schema';
-import { urlFor } from './server-url';
+import { dropDatabase, urlFor } from './server-url';
 
 /**
  * Creation times a microsecond column tells apart and a JS Date does not: all but the last fall in
@@ -50,10 +49,7 @@ describe('keyset pagination over created_at', () => {
   });
   afterAll(async () => {
     await handle.close();
-    const admin = new pg.Client({ connectionString: urlFor('postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await dropDatabase(name);
   });
 
   async function newAccount(label: string): Promise<string> {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../src/client';
 import { migrateDatabase } from '../src/migrate';
 import { IllegalPostTransition, parkScheduledPosts, postView, transitionPost, type PostRow } from '../src/queries/posts';
 import { accounts, postEvents, posts } from '../src/schema';
-import { urlFor } from './server-url';
+import { dropDatabase, urlFor } from './server-url';
 
 const request = {
   accountId: '00000000-0000-4000-8000-000000000000',
@@ -29,10 +28,7 @@ describe('post transitions', () => {
   });
   afterAll(async () => {
     await handle.close();
-    const admin = new pg.Client({ connectionString: urlFor('postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await dropDatabase(name);
   });
 
   async function newPost(): Promise<PostRow> {
