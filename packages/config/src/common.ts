@@ -68,6 +68,12 @@ export const upstreamEnv = z.object({
   TIKTOK_SCOPES: commaList().transform((scopes) => (scopes.length === 0 ? [...DEFAULT_TIKTOK_SCOPES] : scopes)),
   SANDBOX_HOST: z.string().default('127.0.0.1'),
   SANDBOX_PORT: port(4010),
+  /**
+   * Where a browser reaches the sandbox, for its TikTok authorize page when no client key is set
+   * (in Docker Compose the services call `http://sandbox:4010`, the browser `http://localhost:4010`).
+   * Default: the sandbox URL.
+   */
+  SANDBOX_PUBLIC_URL: z.url().optional(),
 });
 export type UpstreamEnv = z.infer<typeof upstreamEnv>;
 
@@ -171,7 +177,7 @@ function resolveTikTokApp(env: UpstreamEnv, sandboxUrl: string): TikTokApp {
   if (clientKey === undefined) {
     return {
       baseUrl: env.TIKTOK_BASE_URL ?? sandboxUrl,
-      authUrl: env.TIKTOK_AUTH_URL ?? sandboxUrl,
+      authUrl: env.TIKTOK_AUTH_URL ?? env.SANDBOX_PUBLIC_URL ?? sandboxUrl,
       ...SANDBOX_TIKTOK_APP,
       redirectUri: env.TIKTOK_REDIRECT_URI ?? null,
       scopes: env.TIKTOK_SCOPES,
