@@ -67,45 +67,47 @@ function statsFor(seed: Seed, followerCount: number): UserStats {
   };
 }
 
-/** `user_N`: exactly N followers. */
-export function userProfile(n: number): Profile {
-  const seed = permute(seedFromNumber(n), KEYS.user);
-  const id = numericId(6, seed);
-  const uniqueId = `user_${n}`;
+/**
+ * The one shape every generated profile has: an id of `idDigits` digits drawn from the seed, the
+ * avatar that id implies, never verified, and stats for `followers`.
+ */
+function generatedProfile(input: {
+  seed: Seed;
+  idDigits: 5 | 6 | 7;
+  uniqueId: string;
+  nickname: string;
+  subject: SecUidSubject;
+  followers: number;
+  privateAccount?: boolean;
+  postsOf?: number | null;
+}): Profile {
+  const id = numericId(input.idDigits, input.seed);
   return {
-    seed,
-    privateAccount: false,
-    postsOf: n,
+    seed: input.seed,
+    privateAccount: input.privateAccount ?? false,
+    postsOf: input.postsOf ?? null,
     user: {
       id,
-      uniqueId,
-      nickname: `Sandbox User ${n}`,
-      secUid: encodeSecUid({ kind: 'user', n }),
+      uniqueId: input.uniqueId,
+      nickname: input.nickname,
+      secUid: encodeSecUid(input.subject),
       avatarThumb: avatarFor(id),
       verified: false,
     },
-    stats: statsFor(seed, n),
+    stats: statsFor(input.seed, input.followers),
   };
+}
+
+/** `user_N`: exactly N followers. */
+export function userProfile(n: number): Profile {
+  const seed = permute(seedFromNumber(n), KEYS.user);
+  return generatedProfile({ seed, idDigits: 6, uniqueId: `user_${n}`, nickname: `Sandbox User ${n}`, subject: { kind: 'user', n }, followers: n, postsOf: n });
 }
 
 /** `private_N`: a private account with N followers nobody outside can list. */
 export function privateProfile(n: number): Profile {
   const seed = permute(seedFromNumber(n), KEYS.private);
-  const id = numericId(6, seed);
-  return {
-    seed,
-    privateAccount: true,
-    postsOf: null,
-    user: {
-      id,
-      uniqueId: `private_${n}`,
-      nickname: `Sandbox Private ${n}`,
-      secUid: encodeSecUid({ kind: 'private', n }),
-      avatarThumb: avatarFor(id),
-      verified: false,
-    },
-    stats: statsFor(seed, n),
-  };
+  return generatedProfile({ seed, idDigits: 6, uniqueId: `private_${n}`, nickname: `Sandbox Private ${n}`, subject: { kind: 'private', n }, followers: n, privateAccount: true });
 }
 
 /**
@@ -114,60 +116,25 @@ export function privateProfile(n: number): Profile {
  */
 export function namedProfile(username: string): Profile {
   const seed = permute(seedFromText(username), KEYS.named);
-  const id = numericId(6, seed);
-  return {
-    seed,
-    privateAccount: false,
-    postsOf: null,
-    user: {
-      id,
-      uniqueId: username,
-      nickname: username,
-      secUid: encodeSecUid({ kind: 'named', username }),
-      avatarThumb: avatarFor(id),
-      verified: false,
-    },
-    stats: statsFor(seed, ACCOUNT_KEY_FOLLOWERS),
-  };
+  return generatedProfile({ seed, idDigits: 6, uniqueId: username, nickname: username, subject: { kind: 'named', username }, followers: ACCOUNT_KEY_FOLLOWERS });
 }
 
 /** Fans are the generated followers; their uniqueIds decode back to the seed, so they can be crawled too. */
 export function fanProfile(seed: Seed): Profile {
-  const id = numericId(7, seed);
   const handle = seed.hi.toString(36).padStart(FAN_ID_WIDTH, '0') + seed.lo.toString(36).padStart(FAN_ID_WIDTH, '0');
-  return {
-    seed,
-    privateAccount: false,
-    postsOf: null,
-    user: {
-      id,
-      uniqueId: `fan_${handle}`,
-      nickname: `Fan ${handle.slice(-5)}`,
-      secUid: encodeSecUid({ kind: 'fan', seed }),
-      avatarThumb: avatarFor(id),
-      verified: false,
-    },
-    stats: statsFor(seed, seed.lo % FAN_MAX_FOLLOWERS),
-  };
+  return generatedProfile({ seed, idDigits: 7, uniqueId: `fan_${handle}`, nickname: `Fan ${handle.slice(-5)}`, subject: { kind: 'fan', seed }, followers: seed.lo % FAN_MAX_FOLLOWERS });
 }
 
 /** The own profile behind an account key that does not name `user_N`. */
 export function accountKeyProfile(seed: Seed): Profile {
-  const id = numericId(5, seed);
-  return {
+  return generatedProfile({
     seed,
-    privateAccount: false,
-    postsOf: null,
-    user: {
-      id,
-      uniqueId: `account_${seed.hi.toString(36)}${seed.lo.toString(36)}`,
-      nickname: 'Sandbox Account',
-      secUid: encodeSecUid({ kind: 'account', seed }),
-      avatarThumb: avatarFor(id),
-      verified: false,
-    },
-    stats: statsFor(seed, ACCOUNT_KEY_FOLLOWERS),
-  };
+    idDigits: 5,
+    uniqueId: `account_${seed.hi.toString(36)}${seed.lo.toString(36)}`,
+    nickname: 'Sandbox Account',
+    subject: { kind: 'account', seed },
+    followers: ACCOUNT_KEY_FOLLOWERS,
+  });
 }
 
 export function profileForSubject(subject: SecUidSubject): Profile {
