@@ -18,7 +18,7 @@ import type { WorkerContext } from '../context';
 import { dispatchEvents, recordEvent } from '../events';
 import { followUpEndedPost } from '../insights/follow-up';
 import { startStatusPoll } from './status-poll-batch';
-import { TIKTOK_SEND_CALLS } from './tiktok-send';
+import { TIKTOK_SEND_CALLS } from './tiktok-quota';
 
 /**
  * The ways a post's publishing ends or pauses. Each is one transaction: the guarded transition, its

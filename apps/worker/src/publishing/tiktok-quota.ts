@@ -15,3 +15,9 @@ export function tiktokScopes(context: WorkerContext, action: 'publish' | 'status
 export async function acquireTikTokQuota(context: WorkerContext, action: 'publish' | 'status' | 'creatorInfo', accessToken: string): Promise<void> {
   await waitForQuota(await context.limiter.acquire(tiktokScopes(context, action, accessToken)));
 }
+
+/**
+ * The calls a tiktok send may make inside its publishing window, each bounded by
+ * UPSTREAM_TIMEOUT_MS: the init, and after `access_token_invalid` a refresh and a second init.
+ */
+export const TIKTOK_SEND_CALLS = 3;

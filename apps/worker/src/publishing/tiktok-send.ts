@@ -1,8 +1,10 @@
 import { createPostBodySchema } from '@pubcrawl/contracts';
-import type { AccountRow, PostRow } from '@pubcrawl/db';
-import { Permanent, type TikTokInitResult, type TikTokPhotoPostInfo, type TikTokPostInfo } from '@pubcrawl/tiktok';
+import { recordPostNote, type AccountRow, type PostRow } from '@pubcrawl/db';
+import { Permanent, type CreatePostResult, type TikTokInitResult, type TikTokPhotoPostInfo, type TikTokPostInfo } from '@pubcrawl/tiktok';
 import type { WorkerContext } from '../context';
 import { openMedia, type OpenedMedia } from './media-source';
+import { endPost } from './outcomes';
+import type { PostSender } from './post-sender';
 import { acquireTikTokQuota } from './tiktok-quota';
 
 /**
@@ -67,12 +69,13 @@ export function toTikTokSend(post: Pick<PostRow, 'request' | 'mediaType'>, defau
  * One send, prepared before the claim: the token is fresh and its quota slot taken, the media of a
  * file upload is open. `init` is the one call inside the publishing window.
  */
-export class TikTokSender {
+export class TikTokSender implements PostSender {
   readonly #context: WorkerContext;
   readonly #account: AccountRow;
   readonly #send: TikTokSend;
   #token: string | null = null;
   #media: OpenedMedia | null = null;
+  #initResult: TikTokInitResult | null = null;
 
   constructor(context: WorkerContext, account: AccountRow, send: TikTokSend) {
     this.#context = context;
@@ -92,7 +95,7 @@ export class TikTokSender {
   }
 
   /** Opens a FILE_UPLOAD's media, so a missing or oversized file fails before anything is claimed. */
-  async openMedia(): Promise<void> {
+  async prepare(): Promise<void> {
     if (this.#send.kind !== 'video' || this.#send.upload !== 'file') return;
     const { env } = this.#context;
     this.#media = await openMedia(this.#send.videoUrl, { maxBytes: env.TIKTOK_UPLOAD_MAX_BYTES, timeoutMs: env.UPSTREAM_TIMEOUT_MS, allowPrivateHosts: env.MEDIA_ALLOW_PRIVATE_HOSTS });
@@ -102,11 +105,11 @@ export class TikTokSender {
    * The init, with the token `acquireQuota` took a slot for. An `access_token_invalid` answer
    * refused it, so it gets one refresh and one more try (with the new token's own quota slot);
    * anything else is the caller's to classify. Each call is bounded as a whole, so the publishing
-   * window is at most two inits and one refresh long (`TIKTOK_SEND_CALLS`).
+   * window is at most two inits and one refresh long (`TIKTOK_SEND_CALLS`, tiktok-quota.ts).
    */
-  async init(): Promise<TikTokInitResult> {
+  async send(): Promise<CreatePostResult> {
     const first = this.#token ?? undefined;
-    return this.#context.tiktokTokens.withAccessToken(
+    const result = await this.#context.tiktokTokens.withAccessToken(
       this.#account.id,
       async (token) => {
         if (token !== first) await acquireTikTokQuota(this.#context, 'publish', token);
@@ -114,14 +117,32 @@ export class TikTokSender {
       },
       first === undefined ? {} : { initialToken: first },
     );
+    this.#initResult = result;
+    return { publishId: result.publishId, mediaType: this.#send.kind === 'photo' ? 'photo' : 'video', raw: result.raw };
+  }
+
+  /** After the publish id is committed: a FILE_UPLOAD's bytes, and what a failed upload means for the post. */
+  async afterSubmitted(submitted: PostRow): Promise<void> {
+    if (this.#initResult === null || this.#media === null) return;
+    const upload = await this.#upload(this.#initResult);
+    if (upload.ok) return;
+    this.#context.logger.warn({ postId: submitted.id, refused: upload.refused, reason: upload.message }, 'the file upload to TikTok failed');
+    if (upload.refused) {
+      // TikTok refused a chunk, so it never has the whole file and cannot publish it; the upload
+      // URL is single-use, so an operator's retry starts a new init.
+      await endPost(this.#context, submitted, ['processing'], 'failed', { code: 'upload_failed', message: `TikTok refused the file upload: ${upload.message}` });
+      return;
+    }
+    // No answer: the last chunk may have arrived. The post stays processing and its status poll
+    // (already queued) learns from TikTok whether the file was complete.
+    await recordPostNote(this.#context.db.db, submitted, { code: 'upload_interrupted', message: `the file upload to TikTok was interrupted (${upload.message}); TikTok's status decides the outcome` });
   }
 
   /**
-   * After the publish id is committed: a FILE_UPLOAD's bytes, streamed in the planned chunks. A
-   * refused chunk means TikTok never has the whole file, so nothing can be published; any other
-   * failure (no answer) may have delivered the last chunk, so only TikTok's status can tell.
+   * The file, streamed in the chunks planned at init. A refused chunk means TikTok never has the
+   * whole file; any other failure (no answer) may have delivered the last chunk.
    */
-  async upload(result: TikTokInitResult): Promise<{ ok: true } | { ok: false; refused: boolean; message: string }> {
+  async #upload(result: TikTokInitResult): Promise<{ ok: true } | { ok: false; refused: boolean; message: string }> {
     const media = this.#media;
     if (media === null) return { ok: true };
     try {
@@ -135,10 +156,6 @@ export class TikTokSender {
       this.#media = null;
       media.discard();
     }
-  }
-
-  get needsUpload(): boolean {
-    return this.#media !== null;
   }
 
   /** The media will not be sent (the init was refused, or the post moved on). */
@@ -162,9 +179,4 @@ export class TikTokSender {
   }
 }
 
-/**
- * The calls a tiktok send may make inside its publishing window, each bounded by
- * UPSTREAM_TIMEOUT_MS: the init, and after `access_token_invalid` a refresh and a second init.
- */
-export const TIKTOK_SEND_CALLS = 3;
 
