@@ -368,8 +368,8 @@ async function handleRefusalOrUnknown(context: WorkerContext, db: Database, run:
 
   if (error instanceof Permanent) {
     const code = upstreamErrorCode(error);
-    // Refused outright: TikTok published nothing, so the attempt is given back with the reason.
-    await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: { ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }), ...logIdOf(error) }, patch: { attempts: Math.max(0, claimed.attempts - 1) } }, db);
+    // Refused outright: the provider published nothing, so the attempt is given back with the reason.
+    await endPost(context, claimed, ['publishing'], 'failed', { code, message: error.message, data: { ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }), ...logIdOf(error) }, attemptsDelta: uncount.attemptsDelta }, db);
     throw error;
   }
 

@@ -56,6 +56,8 @@ export interface EndDetails {
   message: string;
   data?: Record<string, unknown>;
   patch?: PostPatch;
+  /** -1 gives the claim's attempt back: the provider refused the call, so none was spent. */
+  attemptsDelta?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function endPost(
   db: Database = context.db.db,
 ): Promise<PostRow | null> {
   const error = to === 'published' ? { lastErrorCode: null, lastErrorMessage: null } : { lastErrorCode: details.code, lastErrorMessage: details.message };
-  const transition = { code: details.code, message: details.message, data: details.data ?? null, patch: { ...details.patch, ...error } };
+  const transition = { code: details.code, message: details.message, data: details.data ?? null, patch: { ...details.patch, ...error }, ...(details.attemptsDelta === undefined ? {} : { attemptsDelta: details.attemptsDelta }) };
   if (postWebhookKey(to) === undefined || context.env.WEBHOOK_URL === undefined) {
     // Nothing to raise: the transition and its event row are one statement, no transaction needed.
     const row = await transitionPost(db, post.id, from, to, transition);
